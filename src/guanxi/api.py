@@ -88,7 +88,10 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return problem(
-        request, 422, _("Some fields are not valid."), code="invalid-input",
+        request,
+        422,
+        _("Some fields are not valid."),
+        code="invalid-input",
         errors=_field_errors(exc.errors),
     )
 
@@ -101,7 +104,10 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return problem(
-        request, 401, _("Sign in or send a valid API token."), code="not-authenticated",
+        request,
+        401,
+        _("Sign in or send a valid API token."),
+        code="not-authenticated",
         headers={"WWW-Authenticate": 'Bearer realm="guanxi"'},
     )
 

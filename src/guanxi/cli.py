@@ -115,15 +115,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         threading.Thread(target=run_local_scheduler, args=(stop,), daemon=True).start()
 
     command = [
-        sys.executable, "-m", "gunicorn", "guanxi.wsgi:application",
-        "--bind", _bind(args),
-        "--workers", str(args.workers),
-        "--threads", str(args.threads),
-        "--worker-class", "gthread",
-        "--timeout", "120",
-        "--graceful-timeout", "20",
-        "--access-logfile", "-",
-        "--forwarded-allow-ips", os.environ.get("GUANXI_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "guanxi.wsgi:application",
+        "--bind",
+        _bind(args),
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "120",
+        "--graceful-timeout",
+        "20",
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        os.environ.get("GUANXI_FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
     _print(f"Guanxi is running at http://{_bind(args)}/  (Ctrl+C to stop)")
     process = subprocess.Popen(command)  # noqa: S603  (our own interpreter and arguments)
@@ -158,8 +169,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     argv = ["worker", "--loglevel", args.loglevel, "--concurrency", str(args.concurrency)]
     if not args.no_beat:
         argv += ["--beat", "--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")]
-    app.worker_main(argv)
-    return 0
+    app.worker_main(argv)  # runs until the worker stops, then exits the process
 
 
 def cmd_manage(args: argparse.Namespace) -> int:

@@ -151,9 +151,7 @@ class TokenCreatedOut(TokenOut):
 
 class TokenIn(InputSchema):
     name: str = Field(min_length=1, max_length=80)
-    expires_in_days: int | None = Field(
-        settings.API_TOKEN_DEFAULT_DAYS, ge=1, le=3650
-    )
+    expires_in_days: int | None = Field(settings.API_TOKEN_DEFAULT_DAYS, ge=1, le=3650)
 
 
 # --- me and tokens -----------------------------------------------------------------------------
@@ -163,12 +161,17 @@ class TokenIn(InputSchema):
 def get_me(request: HttpRequest) -> MeOut:
     user = _actor(request)
     return MeOut(
-        id=user.pk, username=user.username, display_name=str(user), email=user.email,
+        id=user.pk,
+        username=user.username,
+        display_name=str(user),
+        email=user.email,
         team=TeamRef(id=user.team.pk, name=user.team.name) if user.team else None,
         role=RoleRef(id=user.role.pk, code=user.role.code, name=user.role.name)
-        if user.role else None,
+        if user.role
+        else None,
         data_scope="all" if user.is_superuser else (user.role.data_scope if user.role else "own"),
-        permissions=selectors.user_permissions(user), is_superuser=user.is_superuser,
+        permissions=selectors.user_permissions(user),
+        is_superuser=user.is_superuser,
     )
 
 
@@ -203,11 +206,13 @@ def list_users(request: HttpRequest, query: Query[UserQuery]) -> PageOut[UserOut
     )
     page = keyset_page(
         selectors.user_list(actor=_actor(request), filters=filters),
-        cursor=query.cursor, limit=query.limit,
+        cursor=query.cursor,
+        limit=query.limit,
     )
     return PageOut[UserOut](
         items=[UserOut.from_orm(user) for user in page.items],
-        next_cursor=page.next_cursor, limit=page.limit,
+        next_cursor=page.next_cursor,
+        limit=page.limit,
     )
 
 
@@ -228,9 +233,13 @@ def _role(actor: User, role_id: int | None) -> Role | None:
 def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
     actor = _actor(request)
     user = services.user_create(
-        actor=actor, username=payload.username, password=payload.password,
-        display_name=payload.display_name, email=payload.email or "",
-        team=_team(actor, payload.team_id), role=_role(actor, payload.role_id),
+        actor=actor,
+        username=payload.username,
+        password=payload.password,
+        display_name=payload.display_name,
+        email=payload.email or "",
+        team=_team(actor, payload.team_id),
+        role=_role(actor, payload.role_id),
         is_active=payload.is_active,
     )
     return 201, selectors.user_get(actor=actor, pk=user.pk)
@@ -268,11 +277,15 @@ def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, Team]:
 def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
     actor = _actor(request)
     team = selectors.team_get(actor=actor, pk=team_id)
-    parent: Team | None | bool = False
+    parent: Team | bool | None = False
     if "parent_id" in payload.model_fields_set:
         parent = _team(actor, payload.parent_id)
     return services.team_update(
-        actor=actor, team=team, version=payload.version, name=payload.name, parent=parent,
+        actor=actor,
+        team=team,
+        version=payload.version,
+        name=payload.name,
+        parent=parent,
         is_active=payload.is_active,
     )
 

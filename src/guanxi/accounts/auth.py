@@ -13,7 +13,7 @@ from ninja.security.session import SessionAuth as NinjaSessionAuth
 
 from guanxi.accounts.models import ApiToken
 
-TOKEN_PREFIX = "gx_"
+TOKEN_PREFIX = "gx_"  # noqa: S105  (a public marker, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+
 from django.db import transaction
 
 from guanxi.accounts.models import Role, Team, User
@@ -35,8 +36,12 @@ def administrator_ensure(*, username: str, password: str | None) -> tuple[str, s
     generated = password is None
     secret = password or _password()
     user_create(
-        actor=None, username=username, password=secret, display_name="Administrator",
-        role=Role.objects.get(code="administrator"), is_superuser=True,
+        actor=None,
+        username=username,
+        password=secret,
+        display_name="Administrator",
+        role=Role.objects.get(code="administrator"),
+        is_superuser=True,
     )
     return username, secret if generated else None
 
@@ -65,8 +70,12 @@ def load(*, force: bool = False) -> list[str]:
             continue
         password = _password()
         user_create(
-            actor=None, username=username, password=password, display_name=display_name,
-            role=roles[role_code], team=teams[team_key],
+            actor=None,
+            username=username,
+            password=password,
+            display_name=display_name,
+            role=roles[role_code],
+            team=teams[team_key],
         )
         lines.append(f"  {username:<10} {password}   {display_name} · {roles[role_code].name}")
     return lines

@@ -14,11 +14,14 @@ from guanxi.core.forms import StyledFormMixin
 
 class LoginForm(StyledFormMixin, AuthenticationForm):
     username = forms.CharField(
-        label=_("Username"), max_length=150,
+        label=_("Username"),
+        max_length=150,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(
-        label=_("Password"), strip=False, max_length=128,
+        label=_("Password"),
+        strip=False,
+        max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
@@ -35,7 +38,10 @@ class UserForm(StyledFormMixin, forms.Form):
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     password = forms.CharField(
-        label=_("Password"), strip=False, required=False, max_length=128,
+        label=_("Password"),
+        strip=False,
+        required=False,
+        max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 10 characters. Leave empty to keep the current password."),
     )
@@ -60,8 +66,10 @@ class TeamForm(StyledFormMixin, forms.Form):
 
 def permission_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [
-        (str(module.label), [(f"{module.value}.{action.value}", str(action.label))
-                             for action in Action])
+        (
+            str(module.label),
+            [(f"{module.value}.{action.value}", str(action.label)) for action in Action],
+        )
         for module in Module
     ]
 
@@ -72,7 +80,9 @@ class RoleForm(StyledFormMixin, forms.Form):
     description = forms.CharField(label=_("Description"), max_length=255, required=False)
     data_scope = forms.ChoiceField(label=_("Data scope"), choices=DataScope.choices)
     permissions = forms.MultipleChoiceField(
-        label=_("Permissions"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Permissions"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=permission_choices,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

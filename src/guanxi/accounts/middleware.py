@@ -37,9 +37,14 @@ class SessionTimeoutMiddleware:
                 logout(request)
                 if request.path.startswith("/api/"):
                     return JsonResponse(
-                        {"type": "about:blank", "title": _("Not authenticated"), "status": 401,
-                         "detail": _("Your session has expired. Please sign in again.")},
-                        status=401, content_type="application/problem+json",
+                        {
+                            "type": "about:blank",
+                            "title": _("Not authenticated"),
+                            "status": 401,
+                            "detail": _("Your session has expired. Please sign in again."),
+                        },
+                        status=401,
+                        content_type="application/problem+json",
                     )
                 messages.warning(request, _("Your session has expired. Please sign in again."))
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")

@@ -63,7 +63,7 @@ BUILTIN_ROLES: dict[str, tuple[str, str, list[str], str]] = {
     "analyst": (
         gettext_noop("Analyst"),
         gettext_noop("Reads everything for reports and models; changes nothing."),
-        perms(BUSINESS_MODULES, ["view"]) + ["analytics.export", "analytics.create"],
+        [*perms(BUSINESS_MODULES, ["view"]), "analytics.export", "analytics.create"],
         DataScope.ALL,
     ),
     "auditor": (

@@ -37,8 +37,7 @@ def user_list(*, actor: User, filters: UserFilters | None = None) -> QuerySet[Us
     if filters.q:
         term = filters.q.strip()
         qs = qs.filter(
-            Q(username__icontains=term) | Q(display_name__icontains=term)
-            | Q(email__icontains=term)
+            Q(username__icontains=term) | Q(display_name__icontains=term) | Q(email__icontains=term)
         )
     if filters.team_id is not None:
         qs = qs.filter(team_id=filters.team_id)
@@ -61,9 +60,11 @@ def team_list(*, actor: User) -> QuerySet[Team]:
     """The team tree in path order with member counts, for anyone who may view accounts."""
     if not has_perm(actor, "accounts.view"):
         return Team.objects.none()
-    return Team.objects.select_related("parent").annotate(
-        member_count=Count("members", filter=Q(members__is_active=True))
-    ).order_by("path")
+    return (
+        Team.objects.select_related("parent")
+        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+        .order_by("path")
+    )
 
 
 def team_get(*, actor: User, pk: int) -> Team:

@@ -71,7 +71,12 @@ def _clean_permissions(permissions: list[str]) -> list[str]:
 
 @transaction.atomic
 def role_create(
-    *, actor: User, name: str, code: str, permissions: list[str], data_scope: str,
+    *,
+    actor: User,
+    name: str,
+    code: str,
+    permissions: list[str],
+    data_scope: str,
     description: str = "",
 ) -> Role:
     """Create a custom role."""
@@ -79,8 +84,11 @@ def role_create(
     if data_scope not in DataScope.values:
         raise DomainError(_("Choose a valid data scope."), field="data_scope")
     role = Role(
-        name=name.strip(), code=code.strip(), description=description,
-        permissions=_clean_permissions(permissions), data_scope=data_scope,
+        name=name.strip(),
+        code=code.strip(),
+        description=description,
+        permissions=_clean_permissions(permissions),
+        data_scope=data_scope,
     )
     try:
         role.full_clean()
@@ -92,9 +100,7 @@ def role_create(
 
 
 @transaction.atomic
-def role_update(
-    *, actor: User, role: Role, version: int | None, **changes: Any
-) -> Role:
+def role_update(*, actor: User, role: Role, version: int | None, **changes: Any) -> Role:
     """Change a role's name, description, permissions or data scope (built-in ones too)."""
     require_perm(actor, ADMIN)
     role = Role.objects.select_for_update().get(pk=role.pk)
@@ -134,12 +140,12 @@ def team_create(*, actor: User | None, name: str, parent: Team | None = None) ->
     if actor is not None:
         require_perm(actor, ADMIN)
     team = Team(name=name.strip(), parent=parent)
+    if Team.objects.filter(parent=parent, name=team.name).exists():
+        raise Conflict(_("A team with this name already exists here."), field="name")
     try:
         team.full_clean(exclude=["path"])
     except ValidationError as error:
         raise _validation_error(error) from error
-    if Team.objects.filter(parent=parent, name=team.name).exists():
-        raise Conflict(_("A team with this name already exists here."), field="name")
     team.save()
     team.path = f"{parent.path if parent else '/'}{team.pk}/"
     team.save(update_fields=["path"])
@@ -149,8 +155,13 @@ def team_create(*, actor: User | None, name: str, parent: Team | None = None) ->
 
 @transaction.atomic
 def team_update(
-    *, actor: User, team: Team, version: int | None, name: str | None = None,
-    parent: Team | None | bool = False, is_active: bool | None = None,
+    *,
+    actor: User,
+    team: Team,
+    version: int | None,
+    name: str | None = None,
+    parent: Team | bool | None = False,
+    is_active: bool | None = None,
 ) -> Team:
     """Rename or move a team; moving rewrites its subtree's paths in one statement.
 
@@ -172,12 +183,12 @@ def team_update(
             )
         team.parent = new_parent
         team.path = f"{new_parent.path if new_parent else '/'}{team.pk}/"
+    if Team.objects.filter(parent=team.parent, name=team.name).exclude(pk=team.pk).exists():
+        raise Conflict(_("A team with this name already exists here."), field="name")
     try:
         team.full_clean(exclude=["path"])
     except ValidationError as error:
         raise _validation_error(error) from error
-    if Team.objects.filter(parent=team.parent, name=team.name).exclude(pk=team.pk).exists():
-        raise Conflict(_("A team with this name already exists here."), field="name")
     team.version += 1
     team.save()
     if team.path != old_path:
@@ -201,9 +212,16 @@ def _set_password(user: User, password: str) -> None:
 
 @transaction.atomic
 def user_create(
-    *, actor: User | None, username: str, password: str, display_name: str = "",
-    email: str = "", team: Team | None = None, role: Role | None = None,
-    is_active: bool = True, is_superuser: bool = False,
+    *,
+    actor: User | None,
+    username: str,
+    password: str,
+    display_name: str = "",
+    email: str = "",
+    team: Team | None = None,
+    role: Role | None = None,
+    is_active: bool = True,
+    is_superuser: bool = False,
 ) -> User:
     """Create a user; only administrators may (actor None: system setup)."""
     if actor is not None:
@@ -211,10 +229,17 @@ def user_create(
         if is_superuser and not actor.is_superuser:
             raise PermissionDenied("superuser")
     user = User(
-        username=username.strip(), display_name=display_name.strip(), email=email.strip(),
-        team=team, role=role, is_active=is_active, is_superuser=is_superuser,
+        username=username.strip(),
+        display_name=display_name.strip(),
+        email=email.strip(),
+        team=team,
+        role=role,
+        is_active=is_active,
+        is_superuser=is_superuser,
         is_staff=is_superuser,
     )
+    if User.objects.filter(username__iexact=user.username).exists():
+        raise Conflict(_("This username is taken."), field="username")
     _set_password(user, password)
     try:
         user.full_clean(exclude=["password"])
@@ -230,9 +255,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_update(
-    *, actor: User, user: User, version: int | None, **changes: Any
-) -> User:
+def user_update(*, actor: User, user: User, version: int | None, **changes: Any) -> User:
     """Change a user's profile, team, role, active flag or password (with `password`)."""
     require_perm(actor, ADMIN)
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -267,9 +290,7 @@ def api_token_create(
     if not name:
         raise DomainError(_("Give the token a name."), field="name")
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-        raise DomainError(
-            _("A token lives between 1 and 3650 days."), field="expires_in_days"
-        )
+        raise DomainError(_("A token lives between 1 and 3650 days."), field="expires_in_days")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     days = expires_in_days
     token = ApiToken.objects.create(

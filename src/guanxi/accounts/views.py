@@ -17,6 +17,7 @@ from guanxi.accounts import selectors, services
 from guanxi.accounts.forms import LoginForm, RoleForm, TeamForm, TokenForm, UserForm
 from guanxi.accounts.models import User
 from guanxi.core.errors import DomainError
+from guanxi.core.forms import apply_domain_error
 from guanxi.core.history import history_rows
 from guanxi.core.pagination import BadCursor, keyset_page
 from guanxi.core.permissions import has_perm, require_perm
@@ -37,9 +38,7 @@ def lockout_response(
 ) -> HttpResponse:
     """What a locked-out sign-in sees: the login page with a clear message, 429."""
     form = LoginForm(request)
-    return render(
-        request, "accounts/login.html", {"form": form, "locked_out": True}, status=429
-    )
+    return render(request, "accounts/login.html", {"form": form, "locked_out": True}, status=429)
 
 
 def _actor(request: HttpRequest) -> User:
@@ -47,15 +46,6 @@ def _actor(request: HttpRequest) -> User:
     if not isinstance(user, User):
         raise PermissionDenied
     return user
-
-
-def _form_errors(form: Any, error: DomainError) -> None:
-    if error.errors:
-        for item in error.errors:
-            field = item.get("field")
-            form.add_error(field if field in form.fields else None, item["message"])
-    else:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 # --- tokens ------------------------------------------------------------------------------------
@@ -69,17 +59,19 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             _token, created_secret = services.api_token_create(
-                actor=actor, name=form.cleaned_data["name"],
+                actor=actor,
+                name=form.cleaned_data["name"],
                 expires_in_days=form.cleaned_data["expires_in_days"],
             )
         except DomainError as error:
-            _form_errors(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("Token created. Copy it now: it will not be shown again."))
             form = TokenForm()
     tokens = selectors.api_token_list(actor=actor)[:200]
     return render(
-        request, "accounts/tokens.html",
+        request,
+        "accounts/tokens.html",
         {"form": form, "tokens": tokens, "created_secret": created_secret},
     )
 
@@ -114,13 +106,17 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     try:
         page = keyset_page(
             selectors.user_list(actor=actor, filters=filters),
-            cursor=request.GET.get("cursor"), limit=50,
+            cursor=request.GET.get("cursor"),
+            limit=50,
         )
     except BadCursor:
         page = keyset_page(selectors.user_list(actor=actor, filters=filters), limit=50)
     context = {
-        "page": page, "filters": filters, "active": active,
-        "teams": selectors.team_list(actor=actor), "roles": selectors.role_list(actor=actor),
+        "page": page,
+        "filters": filters,
+        "active": active,
+        "teams": selectors.team_list(actor=actor),
+        "roles": selectors.role_list(actor=actor),
         "can_admin": has_perm(actor, "accounts.admin"),
     }
     template = "accounts/users.html#rows" if request.htmx else "accounts/users.html"  # type: ignore[attr-defined]  # set by django-htmx's middleware
@@ -136,12 +132,17 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             user = services.user_create(
-                actor=actor, username=data["username"], password=data["password"],
-                display_name=data["display_name"], email=data["email"], team=data["team"],
-                role=data["role"], is_active=data["is_active"],
+                actor=actor,
+                username=data["username"],
+                password=data["password"],
+                display_name=data["display_name"],
+                email=data["email"],
+                team=data["team"],
+                role=data["role"],
+                is_active=data["is_active"],
             )
         except DomainError as error:
-            _form_errors(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("User %(name)s created.") % {"name": user})
             return redirect("accounts:users")
@@ -154,8 +155,12 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(actor, "accounts.admin")
     user = selectors.user_get(actor=actor, pk=pk)
     initial = {
-        "username": user.username, "display_name": user.display_name, "email": user.email,
-        "team": user.team_id, "role": user.role_id, "is_active": user.is_active,
+        "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "team": user.team_id,
+        "role": user.role_id,
+        "is_active": user.is_active,
         "version": user.version,
     }
     form = UserForm(request.POST or None, initial=initial, editing=True)
@@ -163,12 +168,18 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.user_update(
-                actor=actor, user=user, version=data["version"],
-                display_name=data["display_name"], email=data["email"], team=data["team"],
-                role=data["role"], is_active=data["is_active"], password=data["password"],
+                actor=actor,
+                user=user,
+                version=data["version"],
+                display_name=data["display_name"],
+                email=data["email"],
+                team=data["team"],
+                role=data["role"],
+                is_active=data["is_active"],
+                password=data["password"],
             )
         except DomainError as error:
-            _form_errors(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("User %(name)s saved.") % {"name": user.username})
             return redirect("accounts:users")
@@ -180,7 +191,8 @@ def user_history_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _actor(request)
     user = selectors.user_get(actor=actor, pk=pk)
     return render(
-        request, "core/history.html",
+        request,
+        "core/history.html",
         {"object": user, "rows": history_rows(user), "back_url": "accounts:users"},
     )
 
@@ -193,7 +205,8 @@ def team_list_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     require_perm(actor, "accounts.view")
     return render(
-        request, "accounts/teams.html",
+        request,
+        "accounts/teams.html",
         {"teams": selectors.team_list(actor=actor), "can_admin": has_perm(actor, "accounts.admin")},
     )
 
@@ -209,7 +222,7 @@ def team_create_view(request: HttpRequest) -> HttpResponse:
                 actor=actor, name=form.cleaned_data["name"], parent=form.cleaned_data["parent"]
             )
         except DomainError as error:
-            _form_errors(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("Team %(name)s created.") % {"name": team.name})
             return redirect("accounts:teams")
@@ -226,11 +239,14 @@ def team_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.team_update(
-                actor=actor, team=team, version=form.cleaned_data["version"],
-                name=form.cleaned_data["name"], parent=form.cleaned_data["parent"],
+                actor=actor,
+                team=team,
+                version=form.cleaned_data["version"],
+                name=form.cleaned_data["name"],
+                parent=form.cleaned_data["parent"],
             )
         except DomainError as error:
-            _form_errors(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("Team %(name)s saved.") % {"name": team.name})
             return redirect("accounts:teams")
@@ -241,7 +257,8 @@ def team_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def team_history_view(request: HttpRequest, pk: int) -> HttpResponse:
     team = selectors.team_get(actor=_actor(request), pk=pk)
     return render(
-        request, "core/history.html",
+        request,
+        "core/history.html",
         {"object": team, "rows": history_rows(team), "back_url": "accounts:teams"},
     )
 
@@ -254,7 +271,8 @@ def role_list_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     require_perm(actor, "accounts.view")
     return render(
-        request, "accounts/roles.html",
+        request,
+        "accounts/roles.html",
         {"roles": selectors.role_list(actor=actor), "can_admin": has_perm(actor, "accounts.admin")},
     )
 
@@ -268,12 +286,15 @@ def role_create_view(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             role = services.role_create(
-                actor=actor, name=data["name"], code=data["code"],
-                description=data["description"], permissions=data["permissions"],
+                actor=actor,
+                name=data["name"],
+                code=data["code"],
+                description=data["description"],
+                permissions=data["permissions"],
                 data_scope=data["data_scope"],
             )
         except DomainError as error:
-            _form_errors(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("Role %(name)s created.") % {"name": role.name})
             return redirect("accounts:roles")
@@ -286,20 +307,28 @@ def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     require_perm(actor, "accounts.admin")
     role = selectors.role_get(actor=actor, pk=pk)
     initial = {
-        "name": role.name, "code": role.code, "description": role.description,
-        "data_scope": role.data_scope, "permissions": role.permissions, "version": role.version,
+        "name": role.name,
+        "code": role.code,
+        "description": role.description,
+        "data_scope": role.data_scope,
+        "permissions": role.permissions,
+        "version": role.version,
     }
     form = RoleForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             services.role_update(
-                actor=actor, role=role, version=data["version"], name=data["name"],
-                description=data["description"], permissions=data["permissions"],
+                actor=actor,
+                role=role,
+                version=data["version"],
+                name=data["name"],
+                description=data["description"],
+                permissions=data["permissions"],
                 data_scope=data["data_scope"],
             )
         except DomainError as error:
-            _form_errors(form, error)
+            apply_domain_error(form, error)
         else:
             messages.success(request, _("Role %(name)s saved.") % {"name": role.name})
             return redirect("accounts:roles")
@@ -310,6 +339,7 @@ def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def role_history_view(request: HttpRequest, pk: int) -> HttpResponse:
     role = selectors.role_get(actor=_actor(request), pk=pk)
     return render(
-        request, "core/history.html",
+        request,
+        "core/history.html",
         {"object": role, "rows": history_rows(role), "back_url": "accounts:roles"},
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
 CHANGE_LABELS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
@@ -12,7 +13,7 @@ CHANGE_LABELS = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
 def _label(model: Any, field_name: str) -> str:
     try:
         return str(model._meta.get_field(field_name).verbose_name)
-    except Exception:  # a field since removed from the model keeps its raw name
+    except FieldDoesNotExist:  # a field since removed from the model keeps its raw name
         return field_name
 
 

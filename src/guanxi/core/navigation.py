@@ -38,6 +38,13 @@ def items_for(user: Any) -> list[dict[str, Any]]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        visible.append({"key": item.key, "label": item.label, "url": url, "icon": item.icon,
-                        "section": item.section})
+        visible.append(
+            {
+                "key": item.key,
+                "label": item.label,
+                "url": url,
+                "icon": item.icon,
+                "section": item.section,
+            }
+        )
     return visible

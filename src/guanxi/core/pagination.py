@@ -68,7 +68,9 @@ def _decode_cursor(cursor: str, model: type[models.Model], ordering: tuple[str, 
         parsed = []
         for name, value in zip(ordering, values, strict=True):
             field_name = name.lstrip("-")
-            model_field = model._meta.pk if field_name == "pk" else model._meta.get_field(field_name)
+            model_field = (
+                model._meta.pk if field_name == "pk" else model._meta.get_field(field_name)
+            )
             parsed.append(None if value is None else model_field.to_python(value))  # type: ignore[union-attr]  # concrete fields only
     except (ValueError, TypeError, binascii.Error, ValidationError, FieldDoesNotExist) as error:
         raise BadCursor(_("The page cursor is not valid."), field="cursor") from error
@@ -99,7 +101,9 @@ def keyset_page(
     ordering = _normalise(ordering)
     queryset = queryset.order_by(*ordering)
     if cursor:
-        queryset = queryset.filter(_after(ordering, _decode_cursor(cursor, queryset.model, ordering)))
+        queryset = queryset.filter(
+            _after(ordering, _decode_cursor(cursor, queryset.model, ordering))
+        )
     rows = list(queryset[: limit + 1])
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1], ordering) if len(rows) > limit else None

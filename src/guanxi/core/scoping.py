@@ -37,8 +37,10 @@ def scope_q(user: Any, *, owner_field: str = "owner", team_field: str = "team") 
         return None
     if scope == ALL:
         return Q()
-    own = Q(**{f"{owner_field}_id": user.pk}) if "__" not in owner_field else Q(
-        **{f"{owner_field}__pk": user.pk}
+    own = (
+        Q(**{f"{owner_field}_id": user.pk})
+        if "__" not in owner_field
+        else Q(**{f"{owner_field}__pk": user.pk})
     )
     if scope == OWN or user.team_id is None:
         return own

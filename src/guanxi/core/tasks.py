@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from celery import Task
+from celery import Task as CeleryTask
 from celery.schedules import crontab, schedule
 from django.apps import apps
 from django.conf import settings
@@ -29,6 +29,8 @@ from django.utils import timezone
 from guanxi.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
+
+Task = CeleryTask[Any, Any]
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -48,12 +50,10 @@ PERIODIC: dict[str, PeriodicJob] = {}
 def task(func: Callable[..., Any]) -> Task:
     """Register a function as a background task named "<module>.<function>"."""
     name = f"{func.__module__}.{func.__name__}"
-    return celery_app.task(name=name)(func)  # type: ignore[no-any-return]  # celery's decorator is untyped
+    return celery_app.task(name=name)(func)
 
 
-def periodic(
-    name: str, job: Task, every: crontab | schedule, **kwargs: Any
-) -> PeriodicJob:
+def periodic(name: str, job: Task, every: crontab | schedule, **kwargs: Any) -> PeriodicJob:
     """Declare that `job` runs on a schedule (a celery crontab or an interval schedule)."""
     entry = PeriodicJob(name=name, task=job, schedule=every, kwargs=kwargs)
     PERIODIC[name] = entry
@@ -61,7 +61,7 @@ def periodic(
 
 
 def _pool() -> ThreadPoolExecutor:
-    global _executor  # noqa: PLW0603  (one pool per process, made on first use)
+    global _executor
     with _executor_lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="guanxi-task")

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ScopeAppConfig(AppConfig):
+    name = "tests.scopeapp"
+    label = "scopeapp"
