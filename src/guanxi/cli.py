@@ -166,10 +166,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
         return 0
     from guanxi.celery import app
 
-    argv = ["worker", "--loglevel", args.loglevel, "--concurrency", str(args.concurrency)]
-    if not args.no_beat:
-        argv += ["--beat", "--schedule", str(Path(settings.VAR_DIR) / "celerybeat-schedule")]
-    app.worker_main(argv)  # runs until the worker stops, then exits the process
+    worker = app.Worker(
+        loglevel=args.loglevel,
+        concurrency=args.concurrency,
+        beat=not args.no_beat,
+        schedule_filename=str(Path(settings.VAR_DIR) / "celerybeat-schedule"),
+    )
+    worker.start()
+    return int(getattr(worker, "exitcode", 0) or 0)
 
 
 def cmd_manage(args: argparse.Namespace) -> int:

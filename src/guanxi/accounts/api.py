@@ -7,6 +7,8 @@ from datetime import datetime
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from ninja.errors import AuthenticationError
+from ninja.responses import Status
 from pydantic import EmailStr
 
 from guanxi.accounts import selectors, services
@@ -19,7 +21,8 @@ router = Router(tags=["accounts"])
 
 def _actor(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101  (the API's auth classes only let users in)
+    if not isinstance(user, User):  # the auth classes let only users in; never trust that blindly
+        raise AuthenticationError
     return user
 
 
@@ -181,19 +184,19 @@ def list_tokens(request: HttpRequest) -> list[ApiToken]:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token")
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, TokenCreatedOut]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[TokenCreatedOut]:
     token, secret = services.api_token_create(
         actor=_actor(request), name=payload.name, expires_in_days=payload.expires_in_days
     )
     out = TokenCreatedOut.model_validate({**TokenOut.from_orm(token).model_dump(), "token": secret})
-    return 201, out
+    return Status(201, out)
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     actor = _actor(request)
     services.api_token_revoke(actor=actor, token=selectors.api_token_get(actor=actor, pk=token_id))
-    return 204, None
+    return Status(204, None)
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -230,7 +233,7 @@ def _role(actor: User, role_id: int | None) -> Role | None:
 
 
 @router.post("/users", response={201: UserOut}, summary="Create a user (administrators)")
-def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
+def create_user(request: HttpRequest, payload: UserIn) -> Status[User]:
     actor = _actor(request)
     user = services.user_create(
         actor=actor,
@@ -242,7 +245,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
         role=_role(actor, payload.role_id),
         is_active=payload.is_active,
     )
-    return 201, selectors.user_get(actor=actor, pk=user.pk)
+    return Status(201, selectors.user_get(actor=actor, pk=user.pk))
 
 
 @router.patch("/users/{user_id}", response=UserOut, summary="Change a user (administrators)")
@@ -267,10 +270,10 @@ def list_teams(request: HttpRequest) -> list[Team]:
 
 
 @router.post("/teams", response={201: TeamOut}, summary="Create a team (administrators)")
-def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, Team]:
+def create_team(request: HttpRequest, payload: TeamIn) -> Status[Team]:
     actor = _actor(request)
     parent = _team(actor, payload.parent_id)
-    return 201, services.team_create(actor=actor, name=payload.name, parent=parent)
+    return Status(201, services.team_create(actor=actor, name=payload.name, parent=parent))
 
 
 @router.patch("/teams/{team_id}", response=TeamOut, summary="Rename or move a team")
@@ -296,8 +299,8 @@ def list_roles(request: HttpRequest) -> list[Role]:
 
 
 @router.post("/roles", response={201: RoleOut}, summary="Create a role (administrators)")
-def create_role(request: HttpRequest, payload: RoleIn) -> tuple[int, Role]:
-    return 201, services.role_create(actor=_actor(request), **payload.model_dump())
+def create_role(request: HttpRequest, payload: RoleIn) -> Status[Role]:
+    return Status(201, services.role_create(actor=_actor(request), **payload.model_dump()))
 
 
 @router.patch("/roles/{role_id}", response=RoleOut, summary="Change a role (administrators)")

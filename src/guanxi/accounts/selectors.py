@@ -27,13 +27,13 @@ def user_list(*, actor: User, filters: UserFilters | None = None) -> QuerySet[Us
     if scope is None or not has_perm(actor, "accounts.view"):
         return User.objects.none()
     qs = User.objects.select_related("team", "role")
-    if scope == OWN or (scope != ALL and actor.team_id is None):
+    team = actor.team
+    if scope == OWN or (scope != ALL and team is None):
         qs = qs.filter(pk=actor.pk)
     elif scope == TEAM:
         qs = qs.filter(Q(team_id=actor.team_id) | Q(pk=actor.pk))
-    elif scope != ALL:
-        assert actor.team is not None  # noqa: S101  (checked above: a subtree needs a team)
-        qs = qs.filter(Q(team__path__startswith=actor.team.path) | Q(pk=actor.pk))
+    elif scope != ALL and team is not None:
+        qs = qs.filter(Q(team__path__startswith=team.path) | Q(pk=actor.pk))
     if filters.q:
         term = filters.q.strip()
         qs = qs.filter(
