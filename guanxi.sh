@@ -77,8 +77,8 @@ setup_python() {
         [ -x "$VENV/bin/guanxi" ] && return 0
     fi
     say "installing Python packages from $lock"
-    "$PY" -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
-    "$PY" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+    "$PY" -m pip install -qq --disable-pip-version-check --require-hashes -r "$lock"
+    "$PY" -m pip install -qq --disable-pip-version-check --no-deps --no-build-isolation -e .
     echo "$want" >"$stamp"
 }
 

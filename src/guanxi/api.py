@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from guanxi.accounts.api import router as accounts_router
 from guanxi.accounts.auth import ApiTokenAuth, SessionAuth
 from guanxi.core.errors import DomainError, problem
+from guanxi.customers.api import router as customers_router
 
 api = NinjaAPI(
     title="Guanxi API",
@@ -28,6 +29,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", accounts_router)
+api.add_router("/", customers_router)
 
 
 def _messages() -> dict[str, str]:

@@ -184,6 +184,20 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    _setup()
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    options = ["--batch-size", str(args.batch_size)] + (["--new-key"] if args.new_key else [])
+    try:
+        call_command("rotate_keys", *options)
+    except CommandError as error:
+        sys.stderr.write(f"guanxi: {error}\n")
+        return 2
+    return 0
+
+
 def cmd_compile_messages(args: argparse.Namespace) -> int:
     _print(f"compiled {compile_messages()} catalogue(s)")
     return 0
@@ -218,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     messages = commands.add_parser("compile-messages", help="compile the translations")
     messages.set_defaults(func=cmd_compile_messages)
+
+    rotate = commands.add_parser("rotate-keys", help="re-encrypt personal data under the new key")
+    rotate.add_argument("--new-key", action="store_true", help="add a new primary key first")
+    rotate.add_argument("--batch-size", type=int, default=2000, help="rows per transaction")
+    rotate.set_defaults(func=cmd_rotate_keys)
 
     manage = commands.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "ninja",
     "guanxi.core",
     "guanxi.accounts",
+    "guanxi.customers",
 ]
 
 MIDDLEWARE = [

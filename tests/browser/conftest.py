@@ -1,7 +1,9 @@
 """Browser fixtures: Debian's Chromium, driven by Playwright, against pytest-django's live server.
 
-Playwright's sync API keeps an event loop in the main thread, so Django's guard against ORM
-calls from async code would refuse the fixtures' database work; the tests are synchronous.
+Playwright's sync API keeps an asyncio loop running in the main thread while it is started, and
+Django refuses ORM calls under a running loop; the fixtures and the database teardown of these
+(synchronous) tests need the ORM. So DJANGO_ALLOW_ASYNC_UNSAFE is set only while the browser
+runs, for this package, not for the rest of the suite (nor for processes it spawns).
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ from typing import Any
 
 import pytest
 from conftest import missing_infrastructure
-from playwright.sync_api import ConsoleMessage, Page, Request, Response, expect
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 from tests.browser.support import PASSWORD, PageProblems
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path(os.environ.get("GUANXI_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking switches Chromium keeps calling home, which a closed
@@ -40,30 +48,32 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+@pytest.fixture(scope="package")
+def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         missing_infrastructure(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    return {
-        **browser_type_launch_args,
-        "executable_path": str(CHROMIUM),
-        "headless": browser_type_launch_args.get("headless", True),
-        "args": CHROMIUM_ARGS,
-    }
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    # An English browser, so that the language the pages start in does not depend on the machine.
-    return {
-        **browser_context_args,
-        "locale": "en-US",
-        "viewport": {"width": 1280, "height": 800},
-    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
 
 
 @pytest.fixture
-def problems(page: Page) -> PageProblems:
+def tab(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser tab with no cookies, in English, at a laptop's size."""
+    context = chromium.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def problems(tab: Page) -> PageProblems:
     found = PageProblems()
 
     def on_console(message: ConsoleMessage) -> None:
@@ -77,12 +87,12 @@ def problems(page: Page) -> PageProblems:
     def on_request_failed(request: Request) -> None:
         found.failed_requests.append(f"{request.failure} {request.url}")
 
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: found.page_errors.append(str(error)))
-    page.on("response", on_response)
-    page.on("requestfailed", on_request_failed)
-    page.expose_function("guanxiCspViolation", lambda text: found.csp_violations.append(text))
-    page.add_init_script(CSP_LISTENER)
+    tab.on("console", on_console)
+    tab.on("pageerror", lambda error: found.page_errors.append(str(error)))
+    tab.on("response", on_response)
+    tab.on("requestfailed", on_request_failed)
+    tab.expose_function("guanxiCspViolation", lambda text: found.csp_violations.append(text))
+    tab.add_init_script(CSP_LISTENER)
     return found
 
 
@@ -92,23 +102,22 @@ def administrator(make_user: Callable[..., Any], teams: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
-def sign_in(live_server: Any, page: Page) -> Callable[[str, str], None]:
+def sign_in(live_server: Any, tab: Page) -> Callable[[str, str], None]:
     """Fill in and send the login form as a user would."""
 
     def submit(username: str, password: str) -> None:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
-        page.locator("#sign-in").click()
-        page.wait_for_load_state()
+        tab.goto(f"{live_server.url}/accounts/login/")
+        tab.get_by_label("Username").fill(username)
+        tab.get_by_label("Password").fill(password)
+        tab.locator("#sign-in").click()
+        tab.wait_for_load_state()
 
     return submit
 
 
 @pytest.fixture
-def signed_in(
-    administrator: Any, sign_in: Callable[[str, str], None], page: Page
-) -> Iterator[Page]:
+def signed_in(administrator: Any, sign_in: Callable[[str, str], None], tab: Page) -> Page:
+    """A tab in which the administrator has signed in and sees the dashboard."""
     sign_in(administrator.username, PASSWORD)
-    expect(page.locator("#page-title")).to_have_text("Dashboard")
-    yield page
+    expect(tab.locator("#page-title")).to_have_text("Dashboard")
+    return tab

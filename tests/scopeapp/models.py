@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from guanxi.core.crypto import EncryptedTextField
 from guanxi.core.scoping import ScopedQuerySet
 
 
@@ -9,6 +10,7 @@ class Record(models.Model):
     title = models.CharField(max_length=50)
     owner = models.ForeignKey("accounts.User", null=True, on_delete=models.CASCADE)
     team = models.ForeignKey("accounts.Team", null=True, on_delete=models.CASCADE)
+    secret = EncryptedTextField(blank=True, default="")
 
     objects = ScopedQuerySet.as_manager()
 

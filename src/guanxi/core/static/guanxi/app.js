@@ -55,3 +55,31 @@
     toast(text, "danger");
   });
 })();
+
+// Customer form: show the individual or organisation section that fits the chosen kind.
+(function () {
+  "use strict";
+  function sync(form) {
+    var kind = form.querySelector("select[name=kind]");
+    if (!kind) return;
+    var person = kind.value === "person";
+    form.querySelectorAll("[data-section=person]").forEach(function (el) { el.hidden = !person; });
+    form.querySelectorAll("[data-section=organisation]").forEach(function (el) { el.hidden = person; });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-kind-form]").forEach(function (form) {
+      sync(form);
+      form.addEventListener("change", function (event) {
+        if (event.target.name === "kind") sync(form);
+      });
+    });
+  });
+})();
+
+// Forms marked data-confirm ask before they submit (deletions).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.hasAttribute && form.hasAttribute("data-confirm") && !window.confirm(form.getAttribute("data-confirm"))) {
+    event.preventDefault();
+  }
+}, true);

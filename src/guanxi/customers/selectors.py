@@ -1,0 +1,361 @@
+"""Reads of customers and what hangs off them, always within the acting user's data scope."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+
+from guanxi.accounts.models import User
+from guanxi.core import crypto
+from guanxi.core.permissions import has_perm
+from guanxi.customers.models import (
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentStatus,
+    Contact,
+    ContactMethod,
+    Customer,
+    CustomerGroup,
+    CustomerStatus,
+    CustomFieldDefinition,
+    CustomFieldTarget,
+    Industry,
+    SavedFilter,
+    SearchToken,
+    Tag,
+)
+from guanxi.customers.normalise import has_cjk, query_tokens
+
+SORTS: dict[str, tuple[str, ...]] = {
+    "-pk": ("-pk",),
+    "pk": ("pk",),
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "-updated_at": ("-updated_at", "-pk"),
+    "-created_at": ("-created_at", "-pk"),
+}
+LIST_FIELDS = (
+    "pk",
+    "code",
+    "kind",
+    "name",
+    "status",
+    "source",
+    "lifecycle_stage",
+    "region",
+    "city",
+    "created_at",
+    "updated_at",
+    "version",
+    "owner_id",
+    "team_id",
+    "industry_id",
+    "phone",
+    "email",
+    "custom_fields",
+)
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    q: str = ""
+    kind: str = ""
+    industry_id: int | None = None
+    region: str = ""
+    city: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    group_id: int | None = None
+    tag_id: int | None = None
+    source: str = ""
+    status: str = ""
+    lifecycle_stage: str = ""
+    custom: dict[str, str] = field(default_factory=dict)
+    include_merged: bool = False
+    sort: str = "-pk"
+
+    @property
+    def ordering(self) -> tuple[str, ...]:
+        return SORTS.get(self.sort, SORTS["-pk"])
+
+
+def customer_base(*, actor: User) -> QuerySet[Customer]:
+    """Every customer the actor may see (customers.view, then the data scope)."""
+    if not has_perm(actor, "customers.view"):
+        return Customer.objects.none()
+    return Customer.objects.visible_to(actor)
+
+
+def _prefix_range(column: str, prefix: str) -> Q:
+    """`column` starts with the a–z `prefix`, as a range an ordinary B-tree index serves."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
+
+
+def search_condition(term: str) -> Q:
+    """What one search-box term matches: name (substring, pinyin, initials), code, phone
+    (full or last four), email, ID number or credit code."""
+    term = term.strip()[:100]
+    if not term:
+        return Q()
+    digits = re.sub(r"[\s\-()+]", "", term)
+    condition = Q(code__iexact=term)
+    if digits.isdigit():
+        if len(digits) == 4:
+            condition |= Q(phone_last4=digits) | Q(
+                pk__in=ContactMethod.objects.filter(last4=digits).values("customer_id")
+            )
+        elif len(digits) >= 7:
+            try:
+                index = crypto.blind_index(crypto.normalise_phone(term), kind="phone")
+            except ValueError:
+                index = ""
+            if index:
+                condition |= Q(phone_index=index) | Q(
+                    pk__in=ContactMethod.objects.filter(value_index=index).values("customer_id")
+                )
+    if "@" in term:
+        try:
+            index = crypto.blind_index(crypto.normalise_email(term), kind="email")
+        except ValueError:
+            index = ""
+        if index:
+            condition |= Q(email_index=index) | Q(
+                pk__in=ContactMethod.objects.filter(value_index=index).values("customer_id")
+            )
+        return condition
+    if len(term) == 18 and term[:17].isdigit():
+        condition |= Q(
+            id_number_index=crypto.blind_index(crypto.normalise_id_number(term), kind="id_number")
+        )
+        condition |= Q(credit_code=term.upper())
+    elif len(term) == 18 and term.isalnum():
+        condition |= Q(credit_code=term.upper())
+    tokens = query_tokens(term)
+    if tokens is not None:
+        match = Q()
+        for token in tokens:
+            match &= Q(pk__in=SearchToken.objects.filter(token=token).values("customer_id"))
+        if len(term) > 2:
+            match &= Q(name__contains=term)
+        return condition | match
+    if has_cjk(term):
+        return condition | Q(name__icontains=term) | Q(legal_name__icontains=term)
+    if digits.isdigit():
+        return condition
+    condition |= Q(name__icontains=term) | Q(legal_name__icontains=term)
+    letters = term.lower().replace(" ", "")
+    if letters.isascii() and letters.isalpha():
+        condition |= _prefix_range("name_pinyin", letters) | _prefix_range("name_initials", letters)
+    return condition
+
+
+def customer_list(*, actor: User, filters: CustomerFilters | None = None) -> QuerySet[Customer]:
+    """Visible customers matching the filters, owner, team and industry joined, sorted."""
+    filters = filters or CustomerFilters()
+    qs = customer_base(actor=actor)
+    if not filters.include_merged and filters.status != CustomerStatus.MERGED:
+        qs = qs.exclude(status=CustomerStatus.MERGED)
+    if filters.q:
+        qs = qs.filter(search_condition(filters.q))
+    simple = {
+        "kind": filters.kind,
+        "region": filters.region,
+        "city": filters.city,
+        "source": filters.source,
+        "status": filters.status,
+        "lifecycle_stage": filters.lifecycle_stage,
+    }
+    qs = qs.filter(**{name: value for name, value in simple.items() if value})
+    ids = {
+        "industry_id": filters.industry_id,
+        "owner_id": filters.owner_id,
+        "team_id": filters.team_id,
+    }
+    qs = qs.filter(**{name: value for name, value in ids.items() if value is not None})
+    if filters.group_id is not None:
+        group = CustomerGroup.objects.filter(pk=filters.group_id).first()
+        path = group.path if group else "/none/"
+        qs = qs.filter(
+            Exists(
+                Customer.groups.through.objects.filter(
+                    customer_id=OuterRef("pk"), group__path__startswith=path
+                )
+            )
+        )
+    if filters.tag_id is not None:
+        qs = qs.filter(
+            Exists(
+                Customer.tags.through.objects.filter(
+                    customer_id=OuterRef("pk"), tag_id=filters.tag_id
+                )
+            )
+        )
+    if filters.custom:
+        definitions = {
+            d.key: d
+            for d in CustomFieldDefinition.objects.filter(
+                target=CustomFieldTarget.CUSTOMER, key__in=list(filters.custom)
+            )
+        }
+        for key, value in filters.custom.items():
+            definition = definitions.get(key)
+            if definition is None or value == "":
+                continue
+            lookup = f"custom_fields__{key}"
+            if definition.field_type == "multi_choice":
+                qs = qs.filter(**{f"{lookup}__icontains": f'"{value}"'})
+            elif definition.field_type == "boolean":
+                qs = qs.filter(**{lookup: value in ("1", "true", "True", "yes")})
+            elif definition.field_type == "number":
+                try:
+                    qs = qs.filter(**{lookup: int(value)})
+                except ValueError:
+                    qs = qs.none()
+            elif definition.field_type == "text":
+                qs = qs.filter(**{f"{lookup}__icontains": value})
+            else:
+                qs = qs.filter(**{lookup: value})
+    return qs.select_related("owner", "team", "industry").order_by(*filters.ordering)
+
+
+def customer_get(*, actor: User, pk: int) -> Customer:
+    """One visible customer with owner, team and industry; anything else is 404."""
+    found = (
+        customer_list(actor=actor, filters=CustomerFilters(include_merged=True))
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def customer_contacts(*, customer: Customer) -> list[Contact]:
+    """The customer's contacts, primary first, with their phones and emails."""
+    return list(
+        customer.contacts.prefetch_related(
+            Prefetch("methods", queryset=ContactMethod.objects.order_by("kind", "pk"))
+        )
+    )
+
+
+def contact_get(*, actor: User, pk: int) -> Contact:
+    found = (
+        Contact.objects.visible_to(actor).select_related("customer").filter(pk=pk).first()
+        if has_perm(actor, "customers.view")
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def consent_state(*, customer: Customer) -> list[dict[str, Any]]:
+    """For each purpose: granted or not, and the record in force (newest), if any."""
+    latest: dict[str, ConsentRecord] = {}
+    for record in customer.consents.order_by("-recorded_at", "-pk"):
+        latest.setdefault(record.purpose, record)
+    return [
+        {
+            "purpose": purpose,
+            "label": label,
+            "record": latest.get(purpose),
+            "granted": latest.get(purpose) is not None
+            and latest[purpose].status == ConsentStatus.GRANTED,
+        }
+        for purpose, label in ConsentPurpose.choices
+    ]
+
+
+def customers_consenting(queryset: QuerySet[Customer], purpose: str) -> QuerySet[Customer]:
+    """Narrow customers to those whose newest consent record for `purpose` is a grant.
+
+    Marketing and service use this before any message goes out.
+    """
+    newest = ConsentRecord.objects.filter(customer_id=OuterRef("pk"), purpose=purpose).order_by(
+        "-recorded_at", "-pk"
+    )
+    return queryset.annotate(_consent=Subquery(newest.values("status")[:1])).filter(
+        _consent=ConsentStatus.GRANTED
+    )
+
+
+def consent_allows(*, customer_id: int, purpose: str) -> bool:
+    return customers_consenting(Customer.objects.filter(pk=customer_id), purpose).exists()
+
+
+def group_list(*, actor: User) -> QuerySet[CustomerGroup]:
+    if not has_perm(actor, "customers.view"):
+        return CustomerGroup.objects.none()
+    return CustomerGroup.objects.order_by("path")
+
+
+def tag_list(*, actor: User) -> QuerySet[Tag]:
+    if not has_perm(actor, "customers.view"):
+        return Tag.objects.none()
+    return Tag.objects.order_by("name")
+
+
+def industry_list() -> QuerySet[Industry]:
+    return Industry.objects.filter(is_active=True).order_by("code")
+
+
+def custom_field_list(
+    *, target: str | None = None, active_only: bool = True
+) -> QuerySet[CustomFieldDefinition]:
+    qs = CustomFieldDefinition.objects.all()
+    if target:
+        qs = qs.filter(target=target)
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("target", "position", "pk")
+
+
+def saved_filter_list(*, actor: User) -> QuerySet[SavedFilter]:
+    return SavedFilter.objects.filter(user_id=actor.pk).order_by("name")
+
+
+def saved_filter_get(*, actor: User, pk: int) -> SavedFilter:
+    found = saved_filter_list(actor=actor).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def assignable_users(*, actor: User) -> QuerySet[User]:
+    """Active users the actor may hand customers to: those in the actor's scope."""
+    from guanxi.accounts.selectors import user_list
+    from guanxi.core.scoping import ALL, data_scope_of
+
+    if data_scope_of(actor) == ALL or actor.is_superuser:
+        return User.objects.filter(is_active=True).order_by("username")
+    scoped = user_list(actor=actor).filter(is_active=True)
+    if not scoped.exists():
+        return User.objects.filter(pk=actor.pk)
+    return scoped.order_by("username")
+
+
+def group_get(*, actor: User, pk: int) -> CustomerGroup:
+    found = group_list(actor=actor).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def tag_get(*, actor: User, pk: int) -> Tag:
+    found = tag_list(actor=actor).filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def custom_field_get(*, pk: int) -> CustomFieldDefinition:
+    found = CustomFieldDefinition.objects.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
