@@ -102,6 +102,8 @@ class Customer(TimeStampedModel):
     name_initials = models.CharField(
         _("pinyin initials"), max_length=100, blank=True, db_index=True
     )
+    # The name folded for duplicate checks: case, spaces, punctuation, legal suffixes gone.
+    name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
     source = models.CharField(
         _("source channel"),
         max_length=20,

@@ -45,6 +45,26 @@ def name_keys(name: str) -> tuple[str, str]:
     return "".join(syllables).lower()[:400], "".join(initials).lower()[:100]
 
 
+LEGAL_SUFFIXES = (
+    "股份有限公司", "有限责任公司", "有限公司", "集团", "公司",
+    "co ltd", "co", "ltd", "limited", "inc", "llc", "gmbh", "ag", "corp", "corporation", "plc",
+)
+PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def name_key(name: str) -> str:
+    """The name folded for duplicate checks: "Acme Trading Co., Ltd." → "acmetrading"."""
+    words = PUNCTUATION.sub(" ", name.casefold()).strip()
+    changed = True
+    while changed and words:
+        changed = False
+        for suffix in LEGAL_SUFFIXES:
+            if words.endswith(suffix) and len(words) > len(suffix):
+                words = words[: -len(suffix)].strip()
+                changed = True
+    return words.replace(" ", "")[:200]
+
+
 def search_tokens(name: str) -> set[str]:
     """Every single CJK character and every pair of neighbouring ones in the name."""
     tokens: set[str] = set()

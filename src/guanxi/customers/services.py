@@ -49,6 +49,7 @@ from guanxi.customers.normalise import (
     clean_id_number,
     clean_phone,
     clean_website,
+    name_key,
     name_keys,
     search_tokens,
 )
@@ -139,6 +140,7 @@ def customer_apply(
         else:
             customer.name = name
             customer.name_pinyin, customer.name_initials = name_keys(name)
+            customer.name_key = name_key(name)
     elif not customer.name:
         errors.append({"field": "name", "message": _("This field is required.")})
     if "code" in values:
