@@ -16,8 +16,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from guanxi.accounts.api import router as accounts_router
 from guanxi.accounts.auth import ApiTokenAuth, SessionAuth
+from guanxi.audit.api import router as audit_router
 from guanxi.core.errors import DomainError, problem
 from guanxi.customers.api import router as customers_router
+from guanxi.interactions.api import router as interactions_router
 
 api = NinjaAPI(
     title="Guanxi API",
@@ -29,7 +31,9 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 api.add_router("/", accounts_router)
+api.add_router("/", audit_router)
 api.add_router("/", customers_router)
+api.add_router("/", interactions_router)
 
 
 def _messages() -> dict[str, str]:

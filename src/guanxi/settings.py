@@ -76,7 +76,9 @@ INSTALLED_APPS = [
     "ninja",
     "guanxi.core",
     "guanxi.accounts",
+    "guanxi.audit",
     "guanxi.customers",
+    "guanxi.interactions",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("guanxi.core.urls")),
     path("accounts/", include("guanxi.accounts.urls")),
     path("customers/", include("guanxi.customers.urls")),
+    path("audit/", include("guanxi.audit.urls")),
+    path("interactions/", include("guanxi.interactions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),

@@ -192,7 +192,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[TokenCreatedO
     return Status(201, out)
 
 
-@router.delete("/tokens/{token_id}", response={204: None}, summary="Revoke an API token")
+@router.delete("/tokens/{int:token_id}", response={204: None}, summary="Revoke an API token")
 def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     actor = _actor(request)
     services.api_token_revoke(actor=actor, token=selectors.api_token_get(actor=actor, pk=token_id))
@@ -219,7 +219,7 @@ def list_users(request: HttpRequest, query: Query[UserQuery]) -> PageOut[UserOut
     )
 
 
-@router.get("/users/{user_id}", response=UserOut)
+@router.get("/users/{int:user_id}", response=UserOut)
 def get_user(request: HttpRequest, user_id: int) -> User:
     return selectors.user_get(actor=_actor(request), pk=user_id)
 
@@ -248,7 +248,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status[User]:
     return Status(201, selectors.user_get(actor=actor, pk=user.pk))
 
 
-@router.patch("/users/{user_id}", response=UserOut, summary="Change a user (administrators)")
+@router.patch("/users/{int:user_id}", response=UserOut, summary="Change a user (administrators)")
 def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> User:
     actor = _actor(request)
     user = selectors.user_get(actor=actor, pk=user_id)
@@ -276,7 +276,7 @@ def create_team(request: HttpRequest, payload: TeamIn) -> Status[Team]:
     return Status(201, services.team_create(actor=actor, name=payload.name, parent=parent))
 
 
-@router.patch("/teams/{team_id}", response=TeamOut, summary="Rename or move a team")
+@router.patch("/teams/{int:team_id}", response=TeamOut, summary="Rename or move a team")
 def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
     actor = _actor(request)
     team = selectors.team_get(actor=actor, pk=team_id)
@@ -303,7 +303,7 @@ def create_role(request: HttpRequest, payload: RoleIn) -> Status[Role]:
     return Status(201, services.role_create(actor=_actor(request), **payload.model_dump()))
 
 
-@router.patch("/roles/{role_id}", response=RoleOut, summary="Change a role (administrators)")
+@router.patch("/roles/{int:role_id}", response=RoleOut, summary="Change a role (administrators)")
 def update_role(request: HttpRequest, role_id: int, payload: RolePatch) -> Role:
     actor = _actor(request)
     role = selectors.role_get(actor=actor, pk=role_id)

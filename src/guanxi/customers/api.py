@@ -157,12 +157,12 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[Any]:
     return Status(status, body)
 
 
-@router.get("/customers/{customer_id}", response=CustomerDetailOut)
+@router.get("/customers/{int:customer_id}", response=CustomerDetailOut)
 def get_customer(request: HttpRequest, customer_id: int) -> CustomerDetailOut:
     return detail(_actor(request), customer_id)
 
 
-@router.patch("/customers/{customer_id}", response=CustomerDetailOut)
+@router.patch("/customers/{int:customer_id}", response=CustomerDetailOut)
 def update_customer(
     request: HttpRequest, customer_id: int, payload: CustomerPatch
 ) -> CustomerDetailOut:
@@ -173,7 +173,7 @@ def update_customer(
     return detail(actor, customer_id)
 
 
-@router.delete("/customers/{customer_id}", response={204: None})
+@router.delete("/customers/{int:customer_id}", response={204: None})
 def delete_customer(request: HttpRequest, customer_id: int) -> Status[None]:
     actor = _actor(request)
     services.customer_delete(
@@ -183,7 +183,7 @@ def delete_customer(request: HttpRequest, customer_id: int) -> Status[None]:
 
 
 @router.post(
-    "/customers/{customer_id}/reveal",
+    "/customers/{int:customer_id}/reveal",
     response=RevealOut,
     summary="Show one personal-data field in full (written to the access log)",
 )
@@ -196,7 +196,7 @@ def reveal_field(request: HttpRequest, customer_id: int, payload: RevealIn) -> R
     return RevealOut(field=payload.field, value=value)
 
 
-@router.get("/customers/{customer_id}/history", response=list[HistoryOut])
+@router.get("/customers/{int:customer_id}/history", response=list[HistoryOut])
 def customer_history(request: HttpRequest, customer_id: int) -> list[HistoryOut]:
     customer = selectors.customer_get(actor=_actor(request), pk=customer_id)
     return [
@@ -218,13 +218,13 @@ def _plain(value: Any) -> Any:
     return value if value is None or isinstance(value, bool | int | float | str) else str(value)
 
 
-@router.get("/customers/{customer_id}/contacts", response=list[ContactOut])
+@router.get("/customers/{int:customer_id}/contacts", response=list[ContactOut])
 def list_contacts(request: HttpRequest, customer_id: int) -> list[ContactOut]:
     customer = selectors.customer_get(actor=_actor(request), pk=customer_id)
     return [ContactOut.from_contact(c) for c in selectors.customer_contacts(customer=customer)]
 
 
-@router.post("/customers/{customer_id}/contacts", response={201: ContactOut})
+@router.post("/customers/{int:customer_id}/contacts", response={201: ContactOut})
 def create_contact(
     request: HttpRequest, customer_id: int, payload: ContactIn
 ) -> Status[ContactOut]:
@@ -237,7 +237,7 @@ def create_contact(
     return Status(201, ContactOut.from_contact(selectors.contact_get(actor=actor, pk=contact.pk)))
 
 
-@router.patch("/contacts/{contact_id}", response=ContactOut)
+@router.patch("/contacts/{int:contact_id}", response=ContactOut)
 def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> ContactOut:
     actor = _actor(request)
     contact = selectors.contact_get(actor=actor, pk=contact_id)
@@ -253,14 +253,14 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
     return ContactOut.from_contact(selectors.contact_get(actor=actor, pk=contact_id))
 
 
-@router.delete("/contacts/{contact_id}", response={204: None})
+@router.delete("/contacts/{int:contact_id}", response={204: None})
 def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
     actor = _actor(request)
     services.contact_delete(actor=actor, contact=selectors.contact_get(actor=actor, pk=contact_id))
     return Status(204, None)
 
 
-@router.post("/customers/{customer_id}/addresses", response={201: AddressOut})
+@router.post("/customers/{int:customer_id}/addresses", response={201: AddressOut})
 def create_address(
     request: HttpRequest, customer_id: int, payload: AddressIn
 ) -> Status[AddressOut]:
@@ -270,13 +270,13 @@ def create_address(
     return Status(201, AddressOut.from_address(address))
 
 
-@router.get("/customers/{customer_id}/consents", response=list[ConsentOut])
+@router.get("/customers/{int:customer_id}/consents", response=list[ConsentOut])
 def list_consents(request: HttpRequest, customer_id: int) -> list[ConsentOut]:
     return detail(_actor(request), customer_id).consents
 
 
 @router.post(
-    "/customers/{customer_id}/consents",
+    "/customers/{int:customer_id}/consents",
     response={201: list[ConsentOut]},
     summary="Record a grant or withdrawal of consent for one purpose",
 )
@@ -360,7 +360,7 @@ def create_custom_field(request: HttpRequest, payload: CustomFieldIn) -> Status[
     )
 
 
-@router.patch("/custom-fields/{field_id}", response=CustomFieldOut)
+@router.patch("/custom-fields/{int:field_id}", response=CustomFieldOut)
 def update_custom_field(request: HttpRequest, field_id: int, payload: CustomFieldPatch) -> Any:
     actor = _actor(request)
     definition = selectors.custom_field_get(pk=field_id)
