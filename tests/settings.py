@@ -1,8 +1,11 @@
 """Test settings: the real settings plus a small scoped model, eager tasks, fast hashing."""
 
 import os
+import tempfile
 
 os.environ.setdefault("GUANXI_PLAIN_STATIC", "1")
+# Keys, the secret key and uploads of a test run live in a throwaway folder, never in var/.
+os.environ.setdefault("GUANXI_VAR_DIR", tempfile.mkdtemp(prefix="guanxi-test-"))
 
 from guanxi.settings import *  # noqa: F403
 

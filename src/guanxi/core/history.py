@@ -17,11 +17,17 @@ def _label(model: Any, field_name: str) -> str:
         return field_name
 
 
-def history_rows(obj: Any, *, limit: int = 200) -> list[dict[str, Any]]:
+def history_rows(
+    obj: Any, *, limit: int = 200, masked: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Newest first: when, who, what kind of change, and each field's old and new value.
 
-    Reads the records in one query and diffs neighbours in memory.
+    Reads the records in one query and diffs neighbours in memory. `masked` maps field
+    names to mask kinds ("phone", "email"…): those values are shown masked, never in full.
     """
+    from guanxi.core.crypto import mask
+
+    masked = masked or {}
     records = list(obj.history.select_related("history_user").order_by("-history_id")[: limit + 1])
     rows = []
     for index, record in enumerate(records[:limit]):
@@ -30,7 +36,14 @@ def history_rows(obj: Any, *, limit: int = 200) -> list[dict[str, Any]]:
         if older is not None and record.history_type == "~":
             delta = record.diff_against(older)
             changes = [
-                {"field": _label(obj, change.field), "old": change.old, "new": change.new}
+                {
+                    "field": _label(obj, change.field),
+                    "name": change.field,
+                    "old": mask(masked[change.field], change.old or "")
+                    if change.field in masked else change.old,
+                    "new": mask(masked[change.field], change.new or "")
+                    if change.field in masked else change.new,
+                }
                 for change in delta.changes
                 if change.field not in {"version"}
             ]

@@ -206,11 +206,11 @@ def customer_history(request: HttpRequest, customer_id: int) -> list[HistoryOut]
             kind=str(row["kind"]),
             reason=row["reason"],
             changes=[
-                {"field": c["field"], "old": _plain(c["old"]), "new": _plain(c["new"])}
+                {"field": c["name"], "old": _plain(c["old"]), "new": _plain(c["new"])}
                 for c in row["changes"]
             ],
         )
-        for row in history_rows(customer)
+        for row in history_rows(customer, masked=services.MASKED_HISTORY_FIELDS)
     ]
 
 

@@ -57,6 +57,7 @@ from guanxi.customers.normalise import (
 CODE_PREFIX = "C"
 PLAIN_FIELDS = ("notes", "region", "city", "occupation", "legal_name")
 PERSONAL_FIELDS = ("phone", "email", "id_number", "bank_account")
+MASKED_HISTORY_FIELDS = {field: field for field in PERSONAL_FIELDS}
 
 
 class DuplicateCustomer(Conflict):

@@ -358,26 +358,12 @@ def customer_reveal_view(request: HttpRequest, pk: int, field: str) -> HttpRespo
 @login_required
 def customer_history_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(actor=_actor(request), pk=pk)
-    rows = history_rows(customer)
-    for row in rows:
-        for change in row["changes"]:
-            if change["field"] in _personal_labels():
-                change["old"] = "••••" if change["old"] else ""
-                change["new"] = "••••" if change["new"] else ""
+    rows = history_rows(customer, masked=services.MASKED_HISTORY_FIELDS)
     return render(
         request,
         "core/history.html",
         {"object": customer, "rows": rows, "back_url": "customers:list"},
     )
-
-
-def _personal_labels() -> set[str]:
-    from guanxi.customers.models import Customer
-
-    return {
-        str(Customer._meta.get_field(name).verbose_name)
-        for name in ("phone", "email", "id_number", "bank_account")
-    }
 
 
 @login_required

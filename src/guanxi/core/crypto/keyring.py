@@ -42,7 +42,6 @@ class Keyring:
     source: str  # "env" or "file"
     path: Path
     file_stamp: int | None  # the key file's mtime_ns when read
-    checked_at: float
 
     @property
     def primary(self) -> bytes:
@@ -160,6 +159,8 @@ def _env_keys(value: str) -> dict[str, bytes]:
 def _index_key(content: dict[str, Any] | None, path: Path) -> bytes:
     if env := os.environ.get("GUANXI_BLIND_INDEX_KEY", "").strip():
         key = _b64decode(env, "GUANXI_BLIND_INDEX_KEY")
+    elif content is None and path.exists():
+        return _index_key(_read_file(path, create=False), path)
     elif content is not None and content.get("blind_index_key"):
         key = _b64decode(str(content["blind_index_key"]), f"{path}: blind_index_key")
     else:
@@ -185,7 +186,7 @@ def _load_keyring() -> Keyring:
     path = key_file_path()
     if env := os.environ.get("GUANXI_ENCRYPTION_KEYS", "").strip():
         keys = _env_keys(env)
-        content = _read_file(path, create=False) if path.exists() else None
+        content = None  # the key file is read only for a blind-index key missing from env
         source = "env"
     else:
         content = _read_file(path, create=True)
@@ -198,17 +199,20 @@ def _load_keyring() -> Keyring:
         source=source,
         path=path,
         file_stamp=_stamp(path) if source == "file" else None,
-        checked_at=time.monotonic(),
     )
 
 
 _keyring: Keyring | None = None
 _keyring_lock = threading.Lock()
+_next_check = 0.0
 
 
 def _is_stale(ring: Keyring) -> bool:
-    if ring.source != "file" or time.monotonic() - ring.checked_at < RELOAD_CHECK_SECONDS:
+    global _next_check
+    now = time.monotonic()
+    if ring.source != "file" or now < _next_check:
         return False
+    _next_check = now + RELOAD_CHECK_SECONDS
     return _stamp(ring.path) != ring.file_stamp
 
 
@@ -218,7 +222,7 @@ def get_keyring(*, refresh: bool = False) -> Keyring:
     ring = _keyring
     if ring is None or refresh or _is_stale(ring):
         with _keyring_lock:
-            if _keyring is None or _keyring is ring:
+            if _keyring is None or _keyring is ring:  # not already reloaded by another thread
                 _keyring = _load_keyring()
             ring = _keyring
     return ring

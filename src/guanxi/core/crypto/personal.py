@@ -74,9 +74,10 @@ def mask_email(value: str) -> str:
     """As z***@example.com: the first character of the local part, and the domain."""
     if not value:
         return ""
-    local, at, domain = value.strip().rpartition("@")
+    text = value.strip()
+    local, at, domain = text.rpartition("@")
     if not at:
-        return f"{value[0]}***"
+        return f"{text[:1]}***"
     return f"{local[:1]}***@{domain}"
 
 

@@ -60,6 +60,7 @@ def _rotate_field(
     restart: bool,
     budget: _Budget,
 ) -> tuple[int, bool]:
+    # Imported here: model modules import this package while the app registry is loading.
     from guanxi.core.models import RotationCheckpoint
 
     checkpoint, _created = RotationCheckpoint.objects.get_or_create(
@@ -75,7 +76,7 @@ def _rotate_field(
     # outside this loop.
     raw = models.ExpressionWrapper(models.F(field.attname), output_field=models.TextField())
     rewritten = 0
-    while budget.take():
+    while True:
         with transaction.atomic():
             batch = model._base_manager.order_by("pk").select_for_update()
             if last is not None:
@@ -83,11 +84,12 @@ def _rotate_field(
             rows = list(batch.annotate(_token=raw).values_list("pk", "_token")[:batch_size])
             if not rows:
                 return rewritten, True
+            if not budget.take():
+                return rewritten, False
             rewritten += _rotate_batch(model, field, rows)
             last = rows[-1][0]
             checkpoint.last_pk = str(last)
             checkpoint.save(update_fields=["last_pk", "updated_at"])
-    return rewritten, False
 
 
 def rotate_keys(

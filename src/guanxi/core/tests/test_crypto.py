@@ -116,6 +116,15 @@ def test_the_key_file_is_created_on_first_use_readable_by_its_owner_only(key_dir
     assert mode == 0o600
 
 
+def test_the_key_file_stays_owner_only_when_a_key_is_added(key_dir: Path) -> None:
+    crypto.get_keyring()
+
+    crypto.keyring_add_key()
+
+    mode = stat.S_IMODE((key_dir / "encryption-keys.json").stat().st_mode)
+    assert mode == 0o600
+
+
 def test_the_first_key_file_written_wins_a_race(key_dir: Path) -> None:
     path = key_dir / "encryption-keys.json"
     _write_new_file(path, {"keys": [{"id": "first", "key": "a"}]})
@@ -156,6 +165,19 @@ def test_a_token_under_a_key_added_by_another_process_is_decrypted(
 
     assert new_id not in stale.keys
     assert plaintext == "13812345678"
+
+
+def test_a_running_process_takes_up_a_key_added_to_the_file_by_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stale = crypto.get_keyring()
+    new_id = crypto.keyring_add_key()
+    monkeypatch.setattr("guanxi.core.crypto.keyring._keyring", stale)
+    monkeypatch.setattr("guanxi.core.crypto.keyring._next_check", 0.0)
+
+    token = crypto.encrypt("13812345678")
+
+    assert token.split(":")[1] == new_id
 
 
 def test_keys_from_the_environment_put_the_first_as_primary(

@@ -235,3 +235,14 @@ def test_the_list_endpoint_runs_a_fixed_number_of_queries(
         response = Client().get("/api/v1/customers", headers=headers)
 
     assert len(response.json()["items"]) == 10
+
+
+def test_the_history_never_shows_personal_data_in_full(rep: Any, bearer: Any) -> None:
+    customer = customer_create(actor=rep, values={"kind": "person", "name": "甲", "phone": "13812345678"})
+    headers = bearer(rep)
+    Client().patch(f"/api/v1/customers/{customer.pk}", data={"version": 1, "phone": "13900001111"},
+                   content_type="application/json", headers=headers)
+
+    history = Client().get(f"/api/v1/customers/{customer.pk}/history", headers=headers).json()
+
+    assert {"field": "phone", "old": "138****5678", "new": "139****1111"} in history[0]["changes"]

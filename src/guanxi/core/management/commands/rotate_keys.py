@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from guanxi.core.crypto import KeyringError, keyring_add_key, rotate_keys
+from guanxi.core.crypto.keyring import RELOAD_CHECK_SECONDS
 
 
 class Command(BaseCommand):
@@ -36,7 +37,11 @@ class Command(BaseCommand):
                 key_id = keyring_add_key()
             except KeyringError as error:
                 raise CommandError(str(error)) from error
-            self.stdout.write(f"added the new primary key {key_id}")
+            self.stdout.write(
+                f"added the new primary key {key_id}; running servers take it up within "
+                f"{RELOAD_CHECK_SECONDS:.0f} s (rerun with --restart later to sweep values "
+                "they wrote under the old key meanwhile)"
+            )
         counts = rotate_keys(
             batch_size=options["batch_size"], stdout=self.stdout, restart=options["restart"]
         )
