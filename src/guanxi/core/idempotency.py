@@ -24,7 +24,8 @@ MAX_KEY_LENGTH = 100
 
 
 def _fingerprint(request: HttpRequest) -> str:
-    return hashlib.sha256(request.method.encode() + request.path.encode() + request.body).hexdigest()
+    method = (request.method or "").encode()
+    return hashlib.sha256(method + request.path.encode() + request.body).hexdigest()
 
 
 def idempotent(
@@ -36,7 +37,7 @@ def idempotent(
         return run()
     if len(key) > MAX_KEY_LENGTH:
         raise DomainError(_("The idempotency key is too long."), field="Idempotency-Key")
-    user_id = request.user.pk
+    user_id = int(request.user.pk or 0)
     fingerprint = _fingerprint(request)
     found = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
     if found is not None:

@@ -37,6 +37,7 @@ from guanxi.customers.schemas import (
     CustomFieldPatch,
     GroupIn,
     GroupOut,
+    HistoryChangeOut,
     HistoryOut,
     IndustryOut,
     Ref,
@@ -206,7 +207,7 @@ def customer_history(request: HttpRequest, customer_id: int) -> list[HistoryOut]
             kind=str(row["kind"]),
             reason=row["reason"],
             changes=[
-                {"field": c["name"], "old": _plain(c["old"]), "new": _plain(c["new"])}
+                HistoryChangeOut(field=c["name"], old=_plain(c["old"]), new=_plain(c["new"]))
                 for c in row["changes"]
             ],
         )

@@ -25,7 +25,7 @@ from guanxi.customers.models import (
     SourceChannel,
 )
 
-BLANK = [("", "—")]
+BLANK: list[tuple[str, Any]] = [("", "—")]
 
 
 def _custom_form_field(definition: CustomFieldDefinition) -> forms.Field:

@@ -46,8 +46,22 @@ def name_keys(name: str) -> tuple[str, str]:
 
 
 LEGAL_SUFFIXES = (
-    "股份有限公司", "有限责任公司", "有限公司", "集团", "公司",
-    "co ltd", "co", "ltd", "limited", "inc", "llc", "gmbh", "ag", "corp", "corporation", "plc",
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团",
+    "公司",
+    "co ltd",
+    "co",
+    "ltd",
+    "limited",
+    "inc",
+    "llc",
+    "gmbh",
+    "ag",
+    "corp",
+    "corporation",
+    "plc",
 )
 PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 

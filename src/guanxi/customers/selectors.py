@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from guanxi.accounts.models import User
@@ -237,11 +237,7 @@ def customer_get(*, actor: User, pk: int) -> Customer:
 
 def customer_contacts(*, customer: Customer) -> list[Contact]:
     """The customer's contacts, primary first, with their phones and emails."""
-    return list(
-        customer.contacts.prefetch_related(
-            Prefetch("methods", queryset=ContactMethod.objects.order_by("kind", "pk"))
-        )
-    )
+    return list(customer.contacts.prefetch_related("methods"))
 
 
 def contact_get(*, actor: User, pk: int) -> Contact:

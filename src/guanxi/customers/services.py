@@ -277,9 +277,11 @@ def customer_apply(
             incoming = {}
         definitions = definitions if definitions is not None else custom_field_definitions()
         known = {definition.key for definition in definitions}
-        for key in incoming:
-            if key not in known:
-                errors.append({"field": f"custom.{key}", "message": _("Unknown custom field.")})
+        errors.extend(
+            {"field": f"custom.{key}", "message": _("Unknown custom field.")}
+            for key in incoming
+            if key not in known
+        )
         merged = dict(customer.custom_fields or {})
         for definition in definitions:
             if definition.key not in incoming and definition.key in merged:
@@ -600,9 +602,12 @@ def _contact_apply(contact: Contact, values: dict[str, Any]) -> None:
         definitions = custom_field_definitions(CustomFieldTarget.CONTACT)
         incoming = values.get("custom_fields") or {}
         merged = dict(contact.custom_fields or {})
-        for key in incoming:
-            if key not in {d.key for d in definitions}:
-                errors.append({"field": f"custom.{key}", "message": _("Unknown custom field.")})
+        known_keys = {d.key for d in definitions}
+        errors.extend(
+            {"field": f"custom.{key}", "message": _("Unknown custom field.")}
+            for key in incoming
+            if key not in known_keys
+        )
         for definition in definitions:
             try:
                 cleaned = clean_custom_value(definition, incoming.get(definition.key))
@@ -839,11 +844,7 @@ def custom_field_save(
             errors.append({"field": field, "message": _("This field is required.")})
     if "choices" in values:
         raw = values["choices"]
-        choices = (
-            raw
-            if isinstance(raw, list)
-            else [c for c in str(raw or "").replace("，", ",").split(",")]
-        )
+        choices = raw if isinstance(raw, list) else str(raw or "").replace("，", ",").split(",")
         definition.choices = [str(c).strip() for c in choices if str(c).strip()]
     if definition.field_type in ("choice", "multi_choice") and not definition.choices:
         errors.append({"field": "choices", "message": _("List at least one choice.")})

@@ -83,7 +83,9 @@ def filters_from_query(params: QueryDict) -> selectors.CustomerFilters:
         lifecycle_stage=params.get("stage", ""),
         sort=params.get("sort", "-pk") if params.get("sort") in selectors.SORTS else "-pk",
         custom={
-            key[3:]: value[:100] for key, value in params.items() if key.startswith("cf_") and value
+            key[3:]: str(params.get(key, ""))[:100]
+            for key in params
+            if key.startswith("cf_") and params.get(key)
         },
     )
 
