@@ -17,8 +17,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from guanxi.accounts.api import router as accounts_router
 from guanxi.accounts.auth import ApiTokenAuth, SessionAuth
 from guanxi.audit.api import router as audit_router
+from guanxi.commerce.api import router as commerce_router
 from guanxi.core.errors import DomainError, problem
 from guanxi.customers.api import router as customers_router
+from guanxi.customers.api_imports import router as customer_imports_router
+from guanxi.customers.api_merge import router as customer_merge_router
 from guanxi.interactions.api import router as interactions_router
 
 api = NinjaAPI(
@@ -32,7 +35,10 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", audit_router)
+api.add_router("/", customer_merge_router)  # first: its literal paths beat {customer_id}
 api.add_router("/", customers_router)
+api.add_router("/", commerce_router)
+api.add_router("/", customer_imports_router)
 api.add_router("/", interactions_router)
 
 
@@ -56,6 +62,7 @@ def _messages() -> dict[str, str]:
         "datetime_parsing": _("Enter a valid date and time."),
         "datetime_type": _("Enter a valid date and time."),
         "date_parsing": _("Enter a valid date."),
+        "datetime_from_date_parsing": _("Enter a valid date and time."),
         "date_from_datetime_parsing": _("Enter a valid date."),
         "greater_than": _("This value is too small."),
         "greater_than_equal": _("This value is too small."),

@@ -25,9 +25,13 @@ def compile_messages() -> int:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    locale_dir = Path(__file__).resolve().parent / "locale"
+    package = Path(__file__).resolve().parent
     count = 0
-    for po_path in sorted(locale_dir.glob("*/LC_MESSAGES/*.po")):
+    catalogues = [
+        *package.glob("locale/*/LC_MESSAGES/*.po"),
+        *package.glob("*/locale/*/LC_MESSAGES/*.po"),
+    ]
+    for po_path in sorted(catalogues):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -227,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="print a new API token for a user")
     token.add_argument("username")
     token.add_argument("--name", default="command line")
-    token.add_argument("--days", type=int, default=90)
+    token.add_argument(
+        "--days", type=int, default=int(os.environ.get("GUANXI_API_TOKEN_DAYS", "90"))
+    )
     token.set_defaults(func=cmd_token)
 
     messages = commands.add_parser("compile-messages", help="compile the translations")

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "guanxi.accounts",
     "guanxi.audit",
     "guanxi.customers",
+    "guanxi.grading",
+    "guanxi.commerce",
     "guanxi.interactions",
 ]
 
@@ -245,6 +247,7 @@ if HTTPS:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto (see the README).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("GUANXI_HSTS_SECONDS", 31536000)
@@ -265,6 +268,9 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+
+ATTACHMENT_MAX_BYTES = env_int("GUANXI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+IMPORT_MAX_BYTES = env_int("GUANXI_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 
 # Bodies beyond this are refused before they are parsed (413 on the API).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("GUANXI_MAX_BODY_BYTES", 2 * 1024 * 1024)

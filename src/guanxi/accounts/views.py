@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -55,7 +56,9 @@ def _actor(request: HttpRequest) -> User:
 def token_list_view(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     created_secret = None
-    form = TokenForm(request.POST or None)
+    form = TokenForm(
+        request.POST or None, initial={"expires_in_days": settings.API_TOKEN_DEFAULT_DAYS}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             _token, created_secret = services.api_token_create(

@@ -17,6 +17,7 @@ class AccessAction(models.TextChoices):
     IMPORT = "import", _("Imported")
     MERGE = "merge", _("Merged")
     VIEW_SENSITIVE = "view_sensitive", _("Viewed sensitive data")
+    OVERRIDE = "override", _("Overrode a grade")
 
 
 class AccessLog(models.Model):

@@ -40,9 +40,11 @@ def history_rows(
                     "field": _label(obj, change.field),
                     "name": change.field,
                     "old": mask(masked[change.field], change.old or "")
-                    if change.field in masked else change.old,
+                    if change.field in masked
+                    else change.old,
                     "new": mask(masked[change.field], change.new or "")
-                    if change.field in masked else change.new,
+                    if change.field in masked
+                    else change.new,
                 }
                 for change in delta.changes
                 if change.field not in {"version"}

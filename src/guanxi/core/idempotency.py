@@ -28,9 +28,7 @@ def _fingerprint(request: HttpRequest) -> str:
     return hashlib.sha256(method + request.path.encode() + request.body).hexdigest()
 
 
-def idempotent(
-    request: HttpRequest, run: Callable[[], tuple[int, Any]]
-) -> tuple[int, Any]:
+def idempotent(request: HttpRequest, run: Callable[[], tuple[int, Any]]) -> tuple[int, Any]:
     """Run `run` once per (user, Idempotency-Key); without the header, just run it."""
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key:
@@ -52,7 +50,10 @@ def idempotent(
         try:
             with transaction.atomic():
                 IdempotencyRecord.objects.create(
-                    user_id=user_id, key=key, fingerprint=fingerprint, status=status,
+                    user_id=user_id,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=status,
                     body=json.dumps(body, default=str, ensure_ascii=False),
                 )
         except IntegrityError as error:  # a concurrent twin won the race: undo ours

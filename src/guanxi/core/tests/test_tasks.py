@@ -88,7 +88,7 @@ def _redis_available() -> bool:
         return False
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def celery_worker() -> Iterator[None]:
     if not _redis_available():
         missing_infrastructure(f"Redis is not reachable at {REDIS_URL}")

@@ -1,0 +1,373 @@
+"""Grading: schemes and their tiers (with each tier's service policy), the per-customer
+metrics they read, the current grades, their history, evaluation runs and follow-ups."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.models import TimeStampedModel
+from guanxi.core.scoping import ScopedQuerySet
+
+
+class Method(models.TextChoices):
+    THRESHOLDS = "thresholds", _("Thresholds (first matching tier wins)")
+    QUANTILES = "quantiles", _("Quantile scores (e.g. RFM quintiles)")
+    CUMULATIVE = "cumulative", _("Cumulative share (ABC / Pareto)")
+    MATRIX = "matrix", _("Two-dimensional matrix")
+
+
+class Schedule(models.TextChoices):
+    NONE = "", _("On demand only")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class Scheme(TimeStampedModel):
+    """A way of grading customers; several run side by side, each gives one tier per customer.
+
+    `config` holds what the method needs (see guanxi.grading.engine): the quantile
+    dimensions, the cumulative-share cut-offs or the matrix axes, plus `eligible`, the
+    condition a customer must meet to be graded at all.
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=80)
+    name_en = models.CharField(_("English name"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    kinds = models.JSONField(_("customer kinds"), default=list, blank=True)
+    method = models.CharField(_("method"), max_length=12, choices=Method.choices)
+    config = models.JSONField(_("configuration"), default=dict, blank=True)
+    preset = models.CharField(_("preset"), max_length=40, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    is_primary = models.BooleanField(
+        _("drives service"),
+        default=False,
+        help_text=_("The tiers of the primary scheme set follow-ups, SLAs, points and discounts."),
+    )
+    schedule = models.CharField(_("schedule"), max_length=10, choices=Schedule.choices, blank=True)
+    retention_ranks = models.PositiveSmallIntegerField(
+        _("key tiers"),
+        default=0,
+        help_text=_("A customer who falls from one of the best N tiers gets a retention task."),
+    )
+    last_evaluated_at = models.DateTimeField(_("last evaluated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("grading scheme")
+        verbose_name_plural = _("grading schemes")
+        ordering: ClassVar[list[str]] = ["-is_primary", "pk"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language.startswith("zh") else self.name_en
+
+
+class Tier(models.Model):
+    """One tier of a scheme, its rule (for threshold schemes) and its service policy."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="tiers")
+    code = models.SlugField(_("code"), max_length=40)
+    name_zh = models.CharField(_("Chinese name"), max_length=80)
+    name_en = models.CharField(_("English name"), max_length=80)
+    rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the best tier."))
+    color = models.CharField(_("colour"), max_length=20, default="secondary")
+    condition = models.TextField(
+        _("condition"),
+        blank=True,
+        help_text=_("For example: revenue_12m >= 100000 and order_count_12m >= 4"),
+    )
+    is_fallback = models.BooleanField(_("fallback"), default=False)
+    # Service policy (differentiated management).
+    follow_up_days = models.PositiveSmallIntegerField(
+        _("follow up every (days)"), null=True, blank=True
+    )
+    preferred_channels = models.JSONField(_("preferred channels"), default=list, blank=True)
+    sla_class = models.CharField(_("ticket SLA class"), max_length=20, blank=True)
+    points_multiplier = models.DecimalField(
+        _("points multiplier"), max_digits=4, decimal_places=2, default=1
+    )
+    max_discount_percent = models.DecimalField(
+        _("maximum discount (%)"), max_digits=5, decimal_places=2, default=0
+    )
+    account_manager_level = models.CharField(_("account manager level"), max_length=40, blank=True)
+    care_actions = models.JSONField(_("care actions"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("tier")
+        verbose_name_plural = _("tiers")
+        ordering: ClassVar[list[str]] = ["scheme", "rank", "pk"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="tier_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language.startswith("zh") else self.name_en
+
+
+class CustomerMetrics(models.Model):
+    """Per-customer metrics as of one date, refreshed for everyone at once in SQL."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="metrics"
+    )
+    as_of = models.DateField()
+    revenue_lifetime = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    revenue_12m = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    margin_lifetime = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    margin_12m = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    order_count = models.IntegerField(default=0)
+    order_count_12m = models.IntegerField(default=0)
+    first_order_at = models.DateTimeField(null=True)
+    last_order_at = models.DateTimeField(null=True)
+    recency_days = models.IntegerField(null=True)
+    tenure_days = models.IntegerField(default=0)
+    average_order_value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    revenue_last_6m = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    revenue_prior_6m = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    revenue_trend = models.IntegerField(default=0)
+    payment_recovery_24m = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    max_days_to_pay_24m = models.IntegerField(null=True)
+    overdue_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    aum = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    monthly_average_assets = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    loan_balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    interactions_90d = models.IntegerField(default=0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer metrics")
+        verbose_name_plural = _("customer metrics")
+
+    def __str__(self) -> str:
+        return f"metrics of {self.customer_id} as of {self.as_of}"
+
+
+class GradeQuerySet(ScopedQuerySet["CustomerGrade"]):
+    scope_owner_field = "customer__owner"
+    scope_team_field = "customer__team"
+
+
+class CustomerGrade(models.Model):
+    """A customer's current tier in one scheme: the rule's tier, or an expert's override."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="grades"
+    )
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="grades")
+    tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
+    rule_tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
+    score = models.CharField(max_length=40, blank=True)
+    explanation = models.TextField(blank=True)
+    evaluated_at = models.DateTimeField(null=True)
+    override_tier = models.ForeignKey(
+        Tier, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    override_reason = models.CharField(max_length=500, blank=True)
+    override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    override_at = models.DateTimeField(null=True, blank=True)
+    override_expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GradeQuerySet.as_manager()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["scheme", "customer"], name="grade_unique"),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["scheme", "tier"], name="grade_scheme_tier"),
+            models.Index(fields=["customer"], name="grade_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.tier_id}"
+
+
+class ChangeReason(models.TextChoices):
+    EVALUATION = "evaluation", _("Evaluation")
+    OVERRIDE = "override", _("Expert override")
+    OVERRIDE_ENDED = "override_ended", _("Override ended")
+
+
+class GradeChange(models.Model):
+    """A change of a customer's tier in one scheme: from, to, when, why."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="grade_changes"
+    )
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="changes")
+    from_tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
+    to_tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
+    changed_at = models.DateTimeField(db_index=True)
+    reason = models.CharField(max_length=20, choices=ChangeReason.choices)
+    explanation = models.TextField(blank=True)
+    run = models.ForeignKey(
+        "EvaluationRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-changed_at", "-pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["customer", "scheme", "changed_at"], name="grade_change_lookup"),
+            models.Index(fields=["scheme", "changed_at"], name="grade_change_scheme"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_tier_id} → {self.to_tier_id}"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+    FAILED = "failed", _("Failed")
+
+
+class EvaluationRun(models.Model):
+    """One evaluation (or preview) of a scheme, with its progress and outcome."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="runs")
+    is_preview = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    step = models.CharField(max_length=40, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    evaluated = models.IntegerField(default=0)
+    changed = models.IntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.scheme_id}"
+
+
+class GradeStage(models.Model):
+    """Rows an evaluation computes before it swaps them in, in one transaction."""
+
+    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.BigIntegerField()
+    tier_id = models.BigIntegerField(null=True)
+    score = models.CharField(max_length=40, blank=True)
+    explanation = models.TextField(blank=True)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["run", "customer_id"], name="grade_stage_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.customer_id}"
+
+
+class TierSnapshot(models.Model):
+    """How many customers each tier held after an evaluation (the distribution over time)."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="+")
+    tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField(db_index=True)
+    customers = models.IntegerField()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["taken_at"]
+
+    def __str__(self) -> str:
+        return f"{self.tier_id}: {self.customers}"
+
+
+class FollowUpKind(models.TextChoices):
+    ROUTINE = "routine", _("Routine follow-up")
+    RETENTION = "retention", _("Retention")
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class FollowUpQuerySet(ScopedQuerySet["FollowUp"]):
+    scope_owner_field = "customer__owner"
+    scope_team_field = "customer__team"
+
+
+class FollowUp(models.Model):
+    """A follow-up the system asks a customer's owner to make, from the tier's policy."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="follow_ups"
+    )
+    tier = models.ForeignKey(Tier, null=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(
+        max_length=10, choices=FollowUpKind.choices, default=FollowUpKind.ROUTINE
+    )
+    status = models.CharField(
+        max_length=10, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN
+    )
+    due_on = models.DateField(db_index=True)
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["due_on", "pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["owner", "status", "due_on"], name="follow_up_owner"),
+            models.Index(fields=["customer", "status"], name="follow_up_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id} by {self.due_on}"
+
+
+class Notification(models.Model):
+    """A message to one user (tier changes for now), shown in the app until read."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grading_notifications"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    change = models.ForeignKey(
+        GradeChange, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-created_at", "-pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["user", "read_at"], name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,52 @@
+"""The few SQL snippets that differ between SQLite and PostgreSQL, one function per need."""
+
+from __future__ import annotations
+
+from django.db import connection
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def days_between(later: str, earlier: str) -> str:
+    """Whole days from `earlier` to `later` (dates or timestamps), NULL if either is NULL."""
+    if is_postgres():
+        return f"(CAST({later} AS date) - CAST({earlier} AS date))"
+    return f"CAST(julianday(date({later})) - julianday(date({earlier})) AS INTEGER)"
+
+
+def json_object(pairs: list[tuple[str, str]]) -> str:
+    """A JSON object text built from (key, SQL expression) pairs."""
+    if not pairs:
+        return "'{}'"
+    items = ", ".join(f"'{key}', {expression}" for key, expression in pairs)
+    if is_postgres():
+        return f"CAST(json_build_object({items}) AS text)"
+    return f"json_object({items})"
+
+
+def custom_number(column: str, key: str) -> str:
+    """A numeric custom field out of the JSON column (key already checked to be a slug)."""
+    if is_postgres():
+        return f"CAST(NULLIF({column} ->> '{key}', '') AS numeric)"
+    return f"CAST(json_extract({column}, '$.{key}') AS REAL)"
+
+
+def distinct(left: str, right: str) -> str:
+    """Null-safe inequality."""
+    if is_postgres():
+        return f"({left} IS DISTINCT FROM {right})"
+    return f"({left} IS NOT {right})"
+
+
+def text(expression: str) -> str:
+    return f"CAST({expression} AS VARCHAR(20))"
+
+
+def tune_for_aggregation() -> None:
+    """On PostgreSQL, steer the planner to the sorted index scan for one-per-customer
+    aggregates (FIELD-NOTES: 12 s with a hash aggregate, ~2.3 s without). Transaction-local."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_hashagg = off")
