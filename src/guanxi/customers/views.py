@@ -334,16 +334,25 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "contact_form": ContactForm(),
         "address_form": AddressForm(),
         "consent_form": ConsentForm(),
-        "timeline_url": _timeline_url(customer.pk),
+        "timeline_url": _panel_url(actor, "interactions", "interactions:timeline", customer.pk),
+        "grades_url": _panel_url(actor, "grading", "grading:customer-grades", customer.pk),
+        "commerce_url": _panel_url(actor, "commerce", "commerce:customer-summary", customer.pk),
     }
     return render(request, "customers/detail.html", context)
 
 
-def _timeline_url(customer_id: int) -> str | None:
+def _panel_url(actor: User, module: str, name: str, customer_id: int) -> str | None:
+    """The URL of another domain's panel for this customer; None where it is not built or
+    the actor may not view that module.
+
+    The 360 page loads such panels over HTMX, so no domain imports another's templates.
+    """
     from django.urls import NoReverseMatch
 
+    if not has_perm(actor, f"{module}.view"):
+        return None
     try:
-        return reverse("interactions:timeline", args=[customer_id])
+        return reverse(name, args=[customer_id])
     except NoReverseMatch:
         return None
 
