@@ -118,6 +118,9 @@ class Tier(models.Model):
 class CustomerMetrics(models.Model):
     """Per-customer metrics as of one date, refreshed for everyone at once in SQL."""
 
+    # A merge leaves these with the merged customer: the survivor is re-graded on its own.
+    keeps_merged_customer = True
+
     customer = models.OneToOneField(
         "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="metrics"
     )
@@ -161,6 +164,9 @@ class GradeQuerySet(ScopedQuerySet["CustomerGrade"]):
 class CustomerGrade(models.Model):
     """A customer's current tier in one scheme: the rule's tier, or an expert's override."""
 
+    # A merge leaves these with the merged customer: the survivor is re-graded on its own.
+    keeps_merged_customer = True
+
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="grades"
     )
@@ -203,6 +209,9 @@ class ChangeReason(models.TextChoices):
 
 class GradeChange(models.Model):
     """A change of a customer's tier in one scheme: from, to, when, why."""
+
+    # A merge leaves these with the merged customer: the survivor is re-graded on its own.
+    keeps_merged_customer = True
 
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="grade_changes"
@@ -348,6 +357,9 @@ class FollowUp(models.Model):
 
 class Notification(models.Model):
     """A message to one user (tier changes for now), shown in the app until read."""
+
+    # A merge leaves these with the merged customer: the survivor is re-graded on its own.
+    keeps_merged_customer = True
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grading_notifications"
