@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("guanxi.core.urls")),
     path("accounts/", include("guanxi.accounts.urls")),
     path("customers/", include("guanxi.customers.urls")),
+    path("grading/", include("guanxi.grading.urls")),
+    path("commerce/", include("guanxi.commerce.urls")),
     path("audit/", include("guanxi.audit.urls")),
     path("interactions/", include("guanxi.interactions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

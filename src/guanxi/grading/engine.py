@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import DomainError
@@ -57,7 +58,10 @@ def _parse(text: str, where: str, extra: set[str]) -> conditions.Node | None:
         node = conditions.parse(text)
     except conditions.ConditionError as error:
         raise DomainError(f"{where}: {error.message}", field="condition") from error
-    _check_names(conditions.names(node), extra)
+    try:
+        _check_names(conditions.names(node), extra)
+    except DomainError as error:
+        raise DomainError(f"{where}: {error.message}", field="condition") from error
     return node
 
 
@@ -147,7 +151,7 @@ def compile_scheme(scheme: Scheme) -> Compiled:
         for tier in tiers:
             if tier.is_fallback:
                 continue
-            node = _parse(tier.condition, tier.name_en, extra)
+            node = _parse(tier.condition, tier.name(get_language() or "en"), extra)
             if node is None:
                 raise DomainError(
                     _("Tier “%(name)s” has no condition.") % {"name": tier.name_en},
@@ -258,7 +262,7 @@ def _active_override(alias: str) -> str:
 
 def apply(run_id: int, scheme_id: int) -> int:
     """Swap the staged grades in: history for each change, then the upsert; returns changes."""
-    now = timezone.now()
+    now = sql.timestamp(timezone.now())
     active = _active_override("g")
     effective = f"CASE WHEN {active} THEN g.override_tier_id ELSE s.tier_id END"
     with transaction.atomic(), connection.cursor() as cursor:

@@ -173,7 +173,8 @@ def metrics_refresh(*, as_of: dt.date | None = None) -> int:
     t12 = end - dt.timedelta(days=365)
     t24 = as_of - dt.timedelta(days=730)
     t90 = end - dt.timedelta(days=90)
-    now = timezone.now()
+    now = sql.timestamp(timezone.now())
+    end, t6, t12, t90 = (sql.timestamp(moment) for moment in (end, t6, t12, t90))
     orders, invoices = _table("commerce.Order"), _table("commerce.Invoice")
     holdings, interactions = _table("commerce.HoldingSnapshot"), _table("interactions.Interaction")
     joins = []

@@ -354,6 +354,14 @@ class FollowUp(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} by {self.due_on}"
 
+    @property
+    def reason_label(self) -> str:
+        labels = {
+            "interval": _("No contact within the tier's follow-up interval"),
+            "tier_fell": _("A key customer fell a tier"),
+        }
+        return str(labels.get(self.reason, self.reason))
+
 
 class Notification(models.Model):
     """A message to one user (tier changes for now), shown in the app until read."""

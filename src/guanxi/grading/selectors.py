@@ -275,3 +275,22 @@ def overdue_counts_by_owner(*, actor: User, today: dt.date) -> list[dict[str, An
         .annotate(open=Count("pk"), overdue=Count("pk", filter=Q(due_on__lte=today)))
         .order_by("-overdue")
     )
+
+
+def run_list(*, actor: User, scheme: Scheme, limit: int = 10) -> list[EvaluationRun]:
+    """The scheme's latest evaluations and previews, newest first; none without grading.view."""
+    if not has_perm(actor, "grading.view"):
+        return []
+    return list(
+        EvaluationRun.objects.filter(scheme=scheme)
+        .select_related("triggered_by")
+        .order_by("-pk")[:limit]
+    )
+
+
+def tiers_by_scheme(*, scheme_ids: list[int]) -> dict[int, list[Tier]]:
+    """Each scheme's tiers in rank order, in one query (for a page showing several schemes)."""
+    found: dict[int, list[Tier]] = {pk: [] for pk in scheme_ids}
+    for tier in Tier.objects.filter(scheme_id__in=scheme_ids).order_by("scheme_id", "rank", "pk"):
+        found[tier.scheme_id].append(tier)
+    return found

@@ -34,6 +34,10 @@ from guanxi.grading.models import (
 )
 from guanxi.grading.presets import PRESETS
 
+# Follow-up reasons are stored as codes and shown translated (see FollowUp.reason_label).
+REASON_INTERVAL = "interval"
+REASON_TIER_FELL = "tier_fell"
+
 TIER_FIELDS = (
     "code",
     "name_zh",
@@ -322,7 +326,9 @@ def _discard_stage(run_id: int) -> None:
 def _follow_through(run: EvaluationRun, scheme: Scheme) -> None:
     """Notify owners of each tier change and open retention tasks for key customers who
     fell, set-based over the run's history rows."""
-    now = timezone.now()
+    from guanxi.grading import sql
+
+    now = sql.timestamp(timezone.now())
     with connection.cursor() as cursor:
         cursor.execute(
             """INSERT INTO grading_notification (user_id, customer_id, title, body, created_at,
@@ -432,8 +438,11 @@ def follow_ups_plan(*, as_of: dt.date | None = None) -> int:
     if scheme is None:
         return 0
     as_of = as_of or timezone.localdate()
-    now = timezone.now()
     from django.apps import apps
+
+    from guanxi.grading import sql
+
+    now = sql.timestamp(timezone.now())
 
     interactions = (
         apps.get_model("interactions.Interaction")._meta.db_table
@@ -445,8 +454,6 @@ def follow_ups_plan(*, as_of: dt.date | None = None) -> int:
         if interactions
         else "NULL"
     )
-    from guanxi.grading import sql
-
     idle = sql.days_between("%s", f"COALESCE({last_contact}, c.created_at)")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -461,7 +468,7 @@ def follow_ups_plan(*, as_of: dt.date | None = None) -> int:
               AND {idle} >= t.follow_up_days
               AND NOT EXISTS (SELECT 1 FROM grading_followup f
                               WHERE f.customer_id = c.id AND f.status = 'open')""",
-            [as_of, "no contact within the tier's interval", now, scheme.pk, as_of],
+            [as_of, REASON_INTERVAL, now, scheme.pk, as_of],
         )
         return int(cursor.rowcount)
 

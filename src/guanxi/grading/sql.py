@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.db import connection
 
 
@@ -42,6 +45,15 @@ def distinct(left: str, right: str) -> str:
 
 def text(expression: str) -> str:
     return f"CAST({expression} AS VARCHAR(20))"
+
+
+def timestamp(value: dt.datetime) -> Any:
+    """A datetime as a raw-SQL parameter in the form the ORM stores and compares it.
+
+    On SQLite the ORM stores naive UTC text; a bound aware datetime would carry "+00:00" and
+    compare unequal to the same moment written by the ORM.
+    """
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def tune_for_aggregation() -> None:

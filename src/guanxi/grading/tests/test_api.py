@@ -55,7 +55,7 @@ def test_a_scheme_with_an_unknown_metric_is_refused(admin_user: Any, bearer: Any
     )
 
     assert response.status_code == 400
-    assert response.json()["detail"] == "Unknown metric “profit”."
+    assert response.json()["detail"] == "Top: Unknown metric “profit”."
     assert not Scheme.objects.filter(code="custom").exists()
 
 

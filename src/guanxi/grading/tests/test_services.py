@@ -218,7 +218,7 @@ def test_a_bad_scheme_is_refused_with_a_clear_message(admin_user: Any) -> None:
     cases = [
         (
             [{"code": "x", "name_zh": "甲", "name_en": "X", "condition": "turnover > 5"}],
-            "Unknown metric “turnover”.",
+            "X: Unknown metric “turnover”.",
         ),
         ([{"code": "x", "name_zh": "甲", "name_en": "X", "condition": "revenue_12m >>= 5"}], None),
         ([], "The scheme has no tiers."),
