@@ -28,7 +28,7 @@ from guanxi.customers.models import (
     SearchToken,
     Tag,
 )
-from guanxi.customers.normalise import has_cjk, query_tokens
+from guanxi.customers.normalise import query_tokens
 
 SORTS: dict[str, tuple[str, ...]] = {
     "-pk": ("-pk",),

@@ -119,11 +119,8 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     except BadCursor:
         page = keyset_page(queryset, limit=50, ordering=filters.ordering)
     language = get_language() or "en"
-    columns = [
-        {"key": d.key, "label": d.label(language)}
-        for d in selectors.custom_field_list(target="customer")
-        if d.show_in_list
-    ]
+    definitions = list(selectors.custom_field_list(target="customer"))
+    columns = [{"key": d.key, "label": d.label(language)} for d in definitions if d.show_in_list]
     context = {
         "page": page,
         "rows": _rows(actor, page.items),
@@ -148,7 +145,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
                 "choices": d.choices,
                 "value": filters.custom.get(d.key, ""),
             }
-            for d in selectors.custom_field_list(target="customer")
+            for d in definitions
         ],
         "can_create": has_perm(actor, "customers.create"),
         "can_edit": has_perm(actor, "customers.edit"),
