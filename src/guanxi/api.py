@@ -20,6 +20,7 @@ from guanxi.audit.api import router as audit_router
 from guanxi.commerce.api import router as commerce_router
 from guanxi.core.errors import DomainError, problem
 from guanxi.customers.api import router as customers_router
+from guanxi.grading.api import router as grading_router
 from guanxi.customers.api_imports import router as customer_imports_router
 from guanxi.customers.api_merge import router as customer_merge_router
 from guanxi.interactions.api import router as interactions_router
@@ -37,6 +38,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", audit_router)
 api.add_router("/", customer_merge_router)  # first: its literal paths beat {customer_id}
 api.add_router("/", customers_router)
+api.add_router("/", grading_router)
 api.add_router("/", commerce_router)
 api.add_router("/", customer_imports_router)
 api.add_router("/", interactions_router)

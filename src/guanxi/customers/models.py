@@ -171,10 +171,10 @@ class Customer(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="merged_from",
     )
-    groups = models.ManyToManyField(
+    groups: models.ManyToManyField[CustomerGroup, GroupMembership] = models.ManyToManyField(
         "CustomerGroup", through="GroupMembership", related_name="customers", blank=True
     )
-    tags = models.ManyToManyField(
+    tags: models.ManyToManyField[Tag, CustomerTag] = models.ManyToManyField(
         "Tag", through="CustomerTag", related_name="customers", blank=True
     )
 
@@ -200,6 +200,15 @@ class Customer(TimeStampedModel):
             models.Index(fields=["city", "-id"], name="customer_city_recent"),
             models.Index(fields=["kind", "-id"], name="customer_kind_recent"),
             models.Index(fields=["name"], name="customer_name"),
+            # Partial indexes that keep the on-demand duplicate scan off the blank values.
+            *[
+                models.Index(
+                    fields=[column], name=f"customer_dup_{column}"[:30],
+                    condition=~models.Q(**{column: ""}) & ~models.Q(status="merged"),
+                )
+                for column in ("phone_index", "email_index", "id_number_index", "credit_code",
+                               "name_key")
+            ],
         ]
 
     def __str__(self) -> str:
@@ -358,6 +367,9 @@ class GroupMembership(models.Model):
             models.UniqueConstraint(fields=["group", "customer"], name="group_membership_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id} in {self.group_id}"
+
 
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
@@ -383,6 +395,9 @@ class CustomerTag(models.Model):
             models.UniqueConstraint(fields=["tag", "customer"], name="customer_tag_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id} #{self.tag_id}"
+
 
 class SearchToken(models.Model):
     """A one- or two-character chunk of a customer's name (CJK characters only).
@@ -399,6 +414,9 @@ class SearchToken(models.Model):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["token", "customer"], name="search_token_lookup"),
         ]
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class CustomFieldTarget(models.TextChoices):
@@ -510,3 +528,6 @@ class SavedFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from guanxi.customers.models_imports import *  # noqa: E402,F403

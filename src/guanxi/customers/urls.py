@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from guanxi.customers import views
 
@@ -22,4 +22,6 @@ urlpatterns = [
     path("<int:pk>/addresses/", views.address_create_view, name="address-create"),
     path("<int:pk>/consents/", views.consent_record_view, name="consent-record"),
     path("<int:pk>/labels/", views.customer_tags_view, name="labels"),
+    path("", include("guanxi.customers.urls_merge")),
+    path("", include("guanxi.customers.urls_imports")),
 ]

@@ -1,0 +1,205 @@
+"""vCard 3.0 and 4.0 for individual customers: cards into import rows, customers into cards.
+
+Reading splits the stream card by card and parses each with vobject, so one broken card is
+one refused row and a large address book is never held in memory. Each card becomes a row
+of VCARD_COLUMNS, which the import job maps one to one onto customer fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import vobject
+from django.utils.translation import gettext as _
+
+from guanxi.core.errors import DomainError
+from guanxi.customers.models import Customer, CustomerKind
+from guanxi.customers.normalise import has_cjk
+
+VCARD_COLUMNS = (
+    "kind",
+    "name",
+    "phone",
+    "email",
+    "region",
+    "city",
+    "birthday",
+    "occupation",
+    "notes",
+)
+VERSIONS = ("3.0", "4.0")
+MAX_CARD_LINES = 5000
+COMPOUND_SURNAMES = frozenset(
+    ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "司徒", "令狐",
+     "夏侯", "宇文", "端木", "轩辕", "西门", "南宫", "独孤", "澹台")
+)  # fmt: skip
+
+
+class VCardError(DomainError):
+    code = "bad-vcard"
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def split_cards(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(card number from 1, text of the card) for each BEGIN:VCARD … END:VCARD block."""
+    number = 0
+    current: list[str] | None = None
+    for line in lines:
+        marker = line.strip().upper()
+        if marker == "BEGIN:VCARD":
+            if current is not None:  # an unterminated card: hand it on, the parser refuses it
+                number += 1
+                yield number, "".join(current)
+            current = [line]
+        elif current is not None:
+            current.append(line)
+            if marker == "END:VCARD" or len(current) > MAX_CARD_LINES:
+                number += 1
+                yield number, "".join(current)
+                current = None
+    if current is not None:
+        number += 1
+        yield number, "".join(current)
+
+
+def _values(card: Any, name: str) -> list[Any]:
+    return list(card.contents.get(name, []))
+
+
+def _params(line: Any) -> set[str]:
+    types = line.params.get("TYPE", [])
+    return {part.strip().lower() for value in types for part in str(value).split(",")}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return " ".join(_text(item) for item in value if item)
+    return str(value or "").strip()
+
+
+def _preferred(lines: list[Any], *kinds: str) -> Any:
+    for kind in kinds:
+        for line in lines:
+            if kind in _params(line):
+                return line
+    return lines[0] if lines else None
+
+
+def _birthday(raw: str) -> str:
+    text = raw.strip()
+    if re.fullmatch(r"\d{8}", text):
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if re.match(r"\d{4}-\d{2}-\d{2}", text):
+        return text[:10]
+    return "" if text.startswith("--") else text  # a birthday without a year is no date
+
+
+def _name(card: Any) -> str:
+    full = _text(card.fn.value) if "fn" in card.contents else ""
+    if full or "n" not in card.contents:
+        return full
+    value = card.n.value
+    family = _text(getattr(value, "family", ""))
+    given = _text(getattr(value, "given", ""))
+    if has_cjk(family + given):
+        return f"{family}{given}"
+    return " ".join(part for part in (given, family) if part)
+
+
+def card_to_row(text: str) -> list[Any]:
+    """One card as a row of VCARD_COLUMNS; VCardError when the card cannot be parsed."""
+    try:
+        card = vobject.readOne(text, ignoreUnreadable=True)
+    except Exception as error:  # vobject raises ParseError and assorted ValueErrors
+        raise VCardError(_("This vCard cannot be read.")) from error
+    try:
+        phone = _preferred(_values(card, "tel"), "cell", "mobile", "pref")
+        email = _preferred(_values(card, "email"), "pref", "internet")
+        address = _preferred(_values(card, "adr"), "pref", "home", "work")
+        region = city = ""
+        if address is not None:
+            value = address.value
+            if isinstance(value, str):
+                parts = [*value.split(";"), "", "", "", "", "", ""]
+                city, region = parts[3], parts[4]
+            else:
+                city, region = _text(value.city), _text(value.region)
+        occupation = ""
+        for key in ("title", "role"):
+            if not occupation and key in card.contents:
+                occupation = _text(card.contents[key][0].value)
+        notes = [_text(line.value) for line in _values(card, "note")]
+        organisations = [_text(line.value) for line in _values(card, "org")]
+        if any(organisations):
+            notes.append(f"{_('Organisation')}: {'; '.join(o for o in organisations if o)}")
+        birthday = _birthday(_text(card.bday.value)) if "bday" in card.contents else ""
+    except (AttributeError, IndexError, TypeError, ValueError) as error:
+        raise VCardError(_("This vCard cannot be read.")) from error
+    phone_text = _text(phone.value) if phone is not None else ""
+    values = {
+        "kind": CustomerKind.PERSON.value,
+        "name": _name(card),
+        "phone": phone_text.removeprefix("tel:"),
+        "email": _text(email.value).removeprefix("mailto:") if email is not None else "",
+        "region": region,
+        "city": city,
+        "birthday": birthday,
+        "occupation": occupation,
+        "notes": "\n".join(note for note in notes if note),
+    }
+    return [values[column] for column in VCARD_COLUMNS]
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """(family, given) — a Chinese name starts with its surname, a Latin one ends with it."""
+    name = name.strip()
+    if has_cjk(name):
+        cut = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
+        return name[:cut], name[cut:]
+    given, _space, family = name.rpartition(" ")
+    return (family, given) if given else (name, "")
+
+
+def customer_vcard(
+    customer: Customer, *, version: str = "3.0", phone: str = "", email: str = ""
+) -> str:
+    """The vCard of one customer; `phone`/`email` are passed in, already masked or not."""
+    card = vobject.vCard()
+    card.add("version").value = version
+    card.add("fn").value = customer.name
+    family, given = _split_name(customer.name)
+    card.add("n").value = vobject.vcard.Name(family=family, given=given)
+    if phone:
+        line = card.add("tel")
+        if version == "4.0" and "*" not in phone:
+            line.value = f"tel:{phone}"
+            line.params["VALUE"] = ["uri"]
+        else:
+            line.value = phone
+        line.params["TYPE"] = ["cell"] if version == "4.0" else ["CELL"]
+    if email:
+        card.add("email").value = email
+    if customer.region or customer.city:
+        card.add("adr").value = vobject.vcard.Address(
+            region=customer.region, city=customer.city, country=""
+        )
+    if customer.birthday:
+        card.add("bday").value = (
+            customer.birthday.strftime("%Y%m%d")
+            if version == "4.0"
+            else customer.birthday.isoformat()
+        )
+    if customer.occupation:
+        card.add("title").value = customer.occupation
+    if customer.notes:
+        card.add("note").value = customer.notes
+    if customer.code:
+        card.add("uid").value = f"urn:guanxi:customer:{customer.code}"
+    return str(card.serialize())
