@@ -103,10 +103,10 @@ def test_the_duplicates_page_runs_a_fixed_number_of_queries(
     client = client_for(manager)
     client.get(reverse("customers:duplicates", args=[subject.pk]))
 
-    # session, user, role, team (the menu), the customer; its contact persons' keys, other
-    # contact persons sharing them, the names after and before its own, the keys of the
-    # matches, the best ones loaded
-    with django_assert_num_queries(11):
+    # session, user, role, team (the menu), the team's subtree (the data scope), the customer;
+    # its contact persons' keys, other contact persons sharing them, the names after and
+    # before its own, the keys of the matches, the best ones loaded
+    with django_assert_num_queries(12):
         response = client.get(reverse("customers:duplicates", args=[subject.pk]))
 
     assert response.content.decode().count("data-candidate=") == 5
@@ -136,9 +136,9 @@ def test_the_scan_page_runs_a_bounded_number_of_queries(
     client = client_for(manager)
     client.get(reverse("customers:duplicate-groups"))
 
-    # session, user, role, team; id number and credit code: one GROUP BY each; phone, email
-    # and name: the GROUP BY and the members
-    with django_assert_num_queries(4 + 2 + 6):
+    # session, user, role, team, the team's subtree; id number and credit code: one GROUP BY
+    # each; phone, email and name: the GROUP BY and the members
+    with django_assert_num_queries(5 + 2 + 6):
         response = client.get(reverse("customers:duplicate-groups") + "?scan=1")
 
     assert response.content.decode().count("data-group=") == 5
@@ -200,9 +200,9 @@ def test_the_merge_screen_runs_one_query_per_kind_of_attached_row(
     client = client_for(manager)
     client.get(merge_url(*customers))
 
-    # session, user, role, team (the menu), the customers, the custom-field definitions, and
-    # one count per relation
-    with django_assert_num_queries(6 + len(movable_relations())):
+    # session, user, role, team (the menu), the team's subtree, the customers, the
+    # custom-field definitions, and one count per relation
+    with django_assert_num_queries(7 + len(movable_relations())):
         response = client.get(merge_url(*customers))
 
     assert response.status_code == 200
