@@ -20,9 +20,9 @@ from guanxi.audit.api import router as audit_router
 from guanxi.commerce.api import router as commerce_router
 from guanxi.core.errors import DomainError, problem
 from guanxi.customers.api import router as customers_router
-from guanxi.grading.api import router as grading_router
 from guanxi.customers.api_imports import router as customer_imports_router
 from guanxi.customers.api_merge import router as customer_merge_router
+from guanxi.grading.api import router as grading_router
 from guanxi.interactions.api import router as interactions_router
 
 api = NinjaAPI(

@@ -203,11 +203,17 @@ class Customer(TimeStampedModel):
             # Partial indexes that keep the on-demand duplicate scan off the blank values.
             *[
                 models.Index(
-                    fields=[column], name=f"customer_dup_{column}"[:30],
+                    fields=[column],
+                    name=f"customer_dup_{column}"[:30],
                     condition=~models.Q(**{column: ""}) & ~models.Q(status="merged"),
                 )
-                for column in ("phone_index", "email_index", "id_number_index", "credit_code",
-                               "name_key")
+                for column in (
+                    "phone_index",
+                    "email_index",
+                    "id_number_index",
+                    "credit_code",
+                    "name_key",
+                )
             ],
         ]
 

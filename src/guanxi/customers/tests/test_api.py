@@ -21,15 +21,24 @@ def rep(make_user: Any, teams: dict[str, Any]) -> Any:
 
 
 def test_creating_a_customer_returns_it_with_masked_personal_data(rep: Any, bearer: Any) -> None:
-    response = _post("/api/v1/customers", {
-        "kind": "person", "name": "张三", "phone": "13812345678", "email": "zhang@example.com",
-        "id_number": VALID_ID,
-    }, bearer(rep))
+    response = _post(
+        "/api/v1/customers",
+        {
+            "kind": "person",
+            "name": "张三",
+            "phone": "13812345678",
+            "email": "zhang@example.com",
+            "id_number": VALID_ID,
+        },
+        bearer(rep),
+    )
 
     body = response.json()
     assert response.status_code == 201
     assert (body["phone"], body["email"], body["id_number"]) == (
-        "138****5678", "z***@example.com", "1101**********002X"
+        "138****5678",
+        "z***@example.com",
+        "1101**********002X",
     )
     assert body["owner"]["id"] == rep.pk
 
@@ -57,9 +66,16 @@ def test_a_reused_idempotency_key_with_other_data_is_refused(rep: Any, bearer: A
 
 
 def test_bad_input_names_every_bad_field_and_creates_nothing(rep: Any, bearer: Any) -> None:
-    response = _post("/api/v1/customers", {
-        "kind": "person", "name": "x", "phone": "123", "id_number": "110105194912310021",
-    }, bearer(rep))
+    response = _post(
+        "/api/v1/customers",
+        {
+            "kind": "person",
+            "name": "x",
+            "phone": "123",
+            "id_number": "110105194912310021",
+        },
+        bearer(rep),
+    )
 
     assert response.status_code == 400
     assert {error["field"] for error in response.json()["errors"]} == {"phone", "id_number"}
@@ -67,10 +83,13 @@ def test_bad_input_names_every_bad_field_and_creates_nothing(rep: Any, bearer: A
 
 
 def test_a_duplicate_answers_409_with_the_existing_ids(rep: Any, bearer: Any) -> None:
-    first = customer_create(actor=rep, values={"kind": "person", "name": "甲", "phone": "13812345678"})
+    first = customer_create(
+        actor=rep, values={"kind": "person", "name": "甲", "phone": "13812345678"}
+    )
 
-    response = _post("/api/v1/customers", {"kind": "person", "name": "乙", "phone": "13812345678"},
-                     bearer(rep))
+    response = _post(
+        "/api/v1/customers", {"kind": "person", "name": "乙", "phone": "13812345678"}, bearer(rep)
+    )
 
     assert response.status_code == 409
     assert response.json()["errors"][0]["ids"] == [first.pk]
@@ -99,18 +118,25 @@ def test_reading_a_customer_follows_the_data_scope(
     assert response.status_code == (200 if visible else 404)
 
 
-def test_the_list_is_scoped_filtered_and_paged(make_user: Any, teams: dict[str, Any], bearer: Any) -> None:
+def test_the_list_is_scoped_filtered_and_paged(
+    make_user: Any, teams: dict[str, Any], bearer: Any
+) -> None:
     rep = make_user("sales-rep", teams["east"])
     other = make_user("sales-rep", teams["north"])
-    mine = [customer_create(actor=rep, values={"kind": "person", "name": f"客户{i}", "city": "上海"})
-            for i in range(5)]
+    mine = [
+        customer_create(actor=rep, values={"kind": "person", "name": f"客户{i}", "city": "上海"})
+        for i in range(5)
+    ]
     customer_create(actor=rep, values={"kind": "person", "name": "北京客户", "city": "北京"})
     customer_create(actor=other, values={"kind": "person", "name": "别人的", "city": "上海"})
     headers = bearer(rep)
 
     first = Client().get("/api/v1/customers?city=上海&limit=3", headers=headers).json()
-    second = Client().get(f"/api/v1/customers?city=上海&limit=3&cursor={first['next_cursor']}",
-                          headers=headers).json()
+    second = (
+        Client()
+        .get(f"/api/v1/customers?city=上海&limit=3&cursor={first['next_cursor']}", headers=headers)
+        .json()
+    )
 
     ids = [item["id"] for item in first["items"] + second["items"]]
     assert ids == [c.pk for c in reversed(mine)]
@@ -120,11 +146,19 @@ def test_the_list_is_scoped_filtered_and_paged(make_user: Any, teams: dict[str, 
 def test_a_stale_patch_answers_409(rep: Any, bearer: Any) -> None:
     customer = customer_create(actor=rep, values={"kind": "person", "name": "原"})
     headers = bearer(rep)
-    Client().patch(f"/api/v1/customers/{customer.pk}", data={"version": 1, "name": "一"},
-                   content_type="application/json", headers=headers)
+    Client().patch(
+        f"/api/v1/customers/{customer.pk}",
+        data={"version": 1, "name": "一"},
+        content_type="application/json",
+        headers=headers,
+    )
 
-    response = Client().patch(f"/api/v1/customers/{customer.pk}", data={"version": 1, "name": "二"},
-                              content_type="application/json", headers=headers)
+    response = Client().patch(
+        f"/api/v1/customers/{customer.pk}",
+        data={"version": 1, "name": "二"},
+        content_type="application/json",
+        headers=headers,
+    )
 
     assert response.status_code == 409
     assert Customer.objects.get(pk=customer.pk).name == "一"
@@ -133,23 +167,36 @@ def test_a_stale_patch_answers_409(rep: Any, bearer: Any) -> None:
 def test_reveal_returns_the_plain_value_and_writes_the_access_log(rep: Any, bearer: Any) -> None:
     from guanxi.audit.models import AccessLog
 
-    customer = customer_create(actor=rep, values={"kind": "person", "name": "甲", "phone": "13812345678"})
+    customer = customer_create(
+        actor=rep, values={"kind": "person", "name": "甲", "phone": "13812345678"}
+    )
 
     response = _post(f"/api/v1/customers/{customer.pk}/reveal", {"field": "phone"}, bearer(rep))
 
     assert response.json() == {"field": "phone", "value": "+8613812345678"}
     log = AccessLog.objects.get()
-    assert (log.actor, log.action, log.target_pk, log.field) == (rep, "reveal", str(customer.pk), "phone")
+    assert (log.actor, log.action, log.target_pk, log.field) == (
+        rep,
+        "reveal",
+        str(customer.pk),
+        "phone",
+    )
 
 
-def test_reveal_is_refused_without_the_permission(make_user: Any, teams: dict[str, Any], bearer: Any) -> None:
+def test_reveal_is_refused_without_the_permission(
+    make_user: Any, teams: dict[str, Any], bearer: Any
+) -> None:
     from guanxi.audit.models import AccessLog
 
     owner = make_user("sales-rep", teams["east"])
-    customer = customer_create(actor=owner, values={"kind": "person", "name": "甲", "phone": "13812345678"})
+    customer = customer_create(
+        actor=owner, values={"kind": "person", "name": "甲", "phone": "13812345678"}
+    )
     marketer = make_user("marketer", teams["other"])
 
-    response = _post(f"/api/v1/customers/{customer.pk}/reveal", {"field": "phone"}, bearer(marketer))
+    response = _post(
+        f"/api/v1/customers/{customer.pk}/reveal", {"field": "phone"}, bearer(marketer)
+    )
 
     assert response.status_code == 403
     assert not AccessLog.objects.exists()
@@ -158,15 +205,26 @@ def test_reveal_is_refused_without_the_permission(make_user: Any, teams: dict[st
 def test_contacts_are_added_with_several_phones(rep: Any, bearer: Any) -> None:
     company = customer_create(actor=rep, values={"kind": "enterprise", "name": "某公司"})
 
-    response = _post(f"/api/v1/customers/{company.pk}/contacts", {
-        "name": "王经理", "title": "采购总监", "buying_role": "decision_maker",
-        "phones": ["13700001111", "010-62345678"], "emails": ["wang@example.com"],
-    }, bearer(rep))
+    response = _post(
+        f"/api/v1/customers/{company.pk}/contacts",
+        {
+            "name": "王经理",
+            "title": "采购总监",
+            "buying_role": "decision_maker",
+            "phones": ["13700001111", "010-62345678"],
+            "emails": ["wang@example.com"],
+        },
+        bearer(rep),
+    )
 
     body = response.json()
     assert response.status_code == 201
     assert body["is_primary"] is True
-    assert [m["value"] for m in body["methods"]] == ["w***@example.com", "137****1111", "106****5678"]
+    assert [m["value"] for m in body["methods"]] == [
+        "w***@example.com",
+        "137****1111",
+        "106****5678",
+    ]
 
 
 def test_consent_is_recorded_and_the_newest_record_wins(rep: Any, bearer: Any) -> None:
@@ -175,23 +233,41 @@ def test_consent_is_recorded_and_the_newest_record_wins(rep: Any, bearer: Any) -
     customer = customer_create(actor=rep, values={"kind": "person", "name": "甲"})
     headers = bearer(rep)
     url = f"/api/v1/customers/{customer.pk}/consents"
-    _post(url, {"purpose": "marketing_email", "granted": True, "channel": "web", "wording": "同意接收营销邮件"}, headers)
+    _post(
+        url,
+        {
+            "purpose": "marketing_email",
+            "granted": True,
+            "channel": "web",
+            "wording": "同意接收营销邮件",
+        },
+        headers,
+    )
 
-    _post(url, {"purpose": "marketing_email", "granted": False, "channel": "phone", "wording": "退订"}, headers)
+    _post(
+        url,
+        {"purpose": "marketing_email", "granted": False, "channel": "phone", "wording": "退订"},
+        headers,
+    )
 
     assert ConsentRecord.objects.count() == 2
     assert consent_allows(customer_id=customer.pk, purpose="marketing_email") is False
 
 
-def test_bulk_tagging_touches_only_visible_customers(make_user: Any, teams: dict[str, Any], bearer: Any) -> None:
+def test_bulk_tagging_touches_only_visible_customers(
+    make_user: Any, teams: dict[str, Any], bearer: Any
+) -> None:
     manager = make_user("sales-manager", teams["sales"])
     east = make_user("sales-rep", teams["east"])
     foreign = make_user("sales-rep", teams["other"])
     mine = customer_create(actor=east, values={"kind": "person", "name": "甲"})
     theirs = customer_create(actor=foreign, values={"kind": "person", "name": "乙"})
 
-    response = _post("/api/v1/customers/bulk", {"action": "tag", "ids": [mine.pk, theirs.pk], "tag": "VIP"},
-                     bearer(manager))
+    response = _post(
+        "/api/v1/customers/bulk",
+        {"action": "tag", "ids": [mine.pk, theirs.pk], "tag": "VIP"},
+        bearer(manager),
+    )
 
     assert response.json() == {"action": "tag", "affected": 1}
     assert list(CustomerTag.objects.values_list("customer_id", flat=True)) == [mine.pk]
@@ -199,10 +275,27 @@ def test_bulk_tagging_touches_only_visible_customers(make_user: Any, teams: dict
 
 def test_custom_fields_are_validated_and_filterable(admin_user: Any, rep: Any, bearer: Any) -> None:
     admin_headers, headers = bearer(admin_user), bearer(rep)
-    _post("/api/v1/custom-fields", {"key": "vip_level", "label_zh": "VIP等级", "label_en": "VIP level",
-                                    "field_type": "choice", "choices": ["gold", "silver"]}, admin_headers)
-    bad = _post("/api/v1/customers", {"kind": "person", "name": "甲", "custom_fields": {"vip_level": "bronze"}}, headers)
-    good = _post("/api/v1/customers", {"kind": "person", "name": "乙", "custom_fields": {"vip_level": "gold"}}, headers)
+    _post(
+        "/api/v1/custom-fields",
+        {
+            "key": "vip_level",
+            "label_zh": "VIP等级",
+            "label_en": "VIP level",
+            "field_type": "choice",
+            "choices": ["gold", "silver"],
+        },
+        admin_headers,
+    )
+    bad = _post(
+        "/api/v1/customers",
+        {"kind": "person", "name": "甲", "custom_fields": {"vip_level": "bronze"}},
+        headers,
+    )
+    good = _post(
+        "/api/v1/customers",
+        {"kind": "person", "name": "乙", "custom_fields": {"vip_level": "gold"}},
+        headers,
+    )
     _post("/api/v1/customers", {"kind": "person", "name": "丙"}, headers)
 
     listed = Client().get("/api/v1/customers?cf_vip_level=gold", headers=headers).json()
@@ -215,8 +308,12 @@ def test_custom_fields_are_validated_and_filterable(admin_user: Any, rep: Any, b
 def test_the_history_shows_field_changes(rep: Any, bearer: Any) -> None:
     customer = customer_create(actor=rep, values={"kind": "person", "name": "旧名"})
     headers = bearer(rep)
-    Client().patch(f"/api/v1/customers/{customer.pk}", data={"version": 1, "name": "新名"},
-                   content_type="application/json", headers=headers)
+    Client().patch(
+        f"/api/v1/customers/{customer.pk}",
+        data={"version": 1, "name": "新名"},
+        content_type="application/json",
+        headers=headers,
+    )
 
     history = Client().get(f"/api/v1/customers/{customer.pk}/history", headers=headers).json()
 
@@ -238,10 +335,16 @@ def test_the_list_endpoint_runs_a_fixed_number_of_queries(
 
 
 def test_the_history_never_shows_personal_data_in_full(rep: Any, bearer: Any) -> None:
-    customer = customer_create(actor=rep, values={"kind": "person", "name": "甲", "phone": "13812345678"})
+    customer = customer_create(
+        actor=rep, values={"kind": "person", "name": "甲", "phone": "13812345678"}
+    )
     headers = bearer(rep)
-    Client().patch(f"/api/v1/customers/{customer.pk}", data={"version": 1, "phone": "13900001111"},
-                   content_type="application/json", headers=headers)
+    Client().patch(
+        f"/api/v1/customers/{customer.pk}",
+        data={"version": 1, "phone": "13900001111"},
+        content_type="application/json",
+        headers=headers,
+    )
 
     history = Client().get(f"/api/v1/customers/{customer.pk}/history", headers=headers).json()
 

@@ -28,22 +28,29 @@ def chinese_customers(manager: Any) -> list[Customer]:
         length = rng.choice([1, 2, 2, 3])
         names.add(rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(length)))
     return [
-        customer_create(actor=manager, values={"kind": "person", "name": name},
-                        allow_duplicate=True)
+        customer_create(
+            actor=manager, values={"kind": "person", "name": name}, allow_duplicate=True
+        )
         for name in sorted(names)
     ]
 
 
 def _search(actor: Any, term: str) -> set[int]:
-    return set(customer_list(actor=actor, filters=CustomerFilters(q=term)).values_list("pk", flat=True))
+    return set(
+        customer_list(actor=actor, filters=CustomerFilters(q=term)).values_list("pk", flat=True)
+    )
 
 
 def test_one_and_two_character_searches_find_exactly_what_a_full_scan_finds(
     manager: Any, chinese_customers: list[Customer]
 ) -> None:
     rng = random.Random(11)
-    terms = {c.name[i : i + n] for c in rng.sample(chinese_customers, 40)
-             for n in (1, 2) for i in range(len(c.name) - n + 1)}
+    terms = {
+        c.name[i : i + n]
+        for c in rng.sample(chinese_customers, 40)
+        for n in (1, 2)
+        for i in range(len(c.name) - n + 1)
+    }
 
     mismatches = {
         term: (_search(manager, term), {c.pk for c in chinese_customers if term in c.name})
@@ -67,7 +74,9 @@ def test_pinyin_and_initials_find_chinese_names(manager: Any) -> None:
     customer_create(actor=manager, values={"kind": "person", "name": "李四"})
 
     assert (_search(manager, "zhangsan"), _search(manager, "zs"), _search(manager, "ZhangS")) == (
-        {zhang.pk}, {zhang.pk}, {zhang.pk}
+        {zhang.pk},
+        {zhang.pk},
+        {zhang.pk},
     )
 
 
@@ -80,7 +89,9 @@ def test_latin_substring_is_case_insensitive(manager: Any) -> None:
 
 @pytest.mark.parametrize("term", ["13812345678", "+86 138-1234-5678", "5678"])
 def test_phone_search_by_full_number_or_last_four(manager: Any, term: str) -> None:
-    match = customer_create(actor=manager, values={"kind": "person", "name": "甲", "phone": "13812345678"})
+    match = customer_create(
+        actor=manager, values={"kind": "person", "name": "甲", "phone": "13812345678"}
+    )
     customer_create(actor=manager, values={"kind": "person", "name": "乙", "phone": "13900001111"})
 
     assert _search(manager, term) == {match.pk}
@@ -90,15 +101,25 @@ def test_a_contacts_phone_finds_its_organisation(manager: Any) -> None:
     from guanxi.customers.services import contact_create
 
     company = customer_create(actor=manager, values={"kind": "enterprise", "name": "某公司"})
-    contact_create(actor=manager, customer=company, values={"name": "王经理"}, phones=["13700007777"])
+    contact_create(
+        actor=manager, customer=company, values={"name": "王经理"}, phones=["13700007777"]
+    )
 
-    assert (_search(manager, "13700007777"), _search(manager, "7777")) == ({company.pk}, {company.pk})
+    assert (_search(manager, "13700007777"), _search(manager, "7777")) == (
+        {company.pk},
+        {company.pk},
+    )
 
 
 def test_email_search_is_exact_and_case_insensitive(manager: Any) -> None:
-    match = customer_create(actor=manager, values={"kind": "person", "name": "甲", "email": "li@example.com"})
+    match = customer_create(
+        actor=manager, values={"kind": "person", "name": "甲", "email": "li@example.com"}
+    )
 
-    assert (_search(manager, "LI@example.com"), _search(manager, "i@example.com")) == ({match.pk}, set())
+    assert (_search(manager, "LI@example.com"), _search(manager, "i@example.com")) == (
+        {match.pk},
+        set(),
+    )
 
 
 def test_customer_code_search(manager: Any) -> None:
@@ -111,6 +132,8 @@ def test_search_stays_within_the_data_scope(make_user: Any, teams: dict[str, Any
     east_rep = make_user("sales-rep", teams["east"])
     north_rep = make_user("sales-rep", teams["north"])
     mine = customer_create(actor=east_rep, values={"kind": "person", "name": "王伟"})
-    customer_create(actor=north_rep, values={"kind": "person", "name": "王伟"}, allow_duplicate=True)
+    customer_create(
+        actor=north_rep, values={"kind": "person", "name": "王伟"}, allow_duplicate=True
+    )
 
     assert _search(east_rep, "王") == {mine.pk}
