@@ -1,0 +1,422 @@
+"""Time customer grading at scale: full evaluations of presets beside the bare aggregate SQL.
+
+    .venv/bin/python bench/bench_grading.py [--database-url URL] [--runs 3]
+        [--out bench/results/grading-<vendor>.json] [--explain]
+
+Fill the database first with bench/generate.py (customers, interactions) and
+bench/generate_commerce.py (orders, invoices, payments, holdings). For each preset (RFM,
+value tier, credit rating) it installs the preset, grades everyone once (the first
+evaluation writes a history row and a notification per customer, timed on its own), then
+per run times the bare aggregate over the same tables, `metrics_refresh` and `evaluation_run`
+without the refresh (stage + apply) on an EvaluationRun it creates. Then it times
+`follow_ups_plan` with the value tier as the primary scheme, and a preview of the value tier
+(`evaluation_start(preview=True)`, then the run the task would carry out).
+
+Prints one JSON document on stdout (and writes it to --out); --explain prints each slow
+statement's plan on stderr (EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, replayed in a
+transaction that is rolled back; EXPLAIN QUERY PLAN on SQLite).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from common import ROOT, setup_django, summary_ms
+
+PRESETS = ("rfm", "value-tier", "credit-rating")
+CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+EXPLAINABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- statements -------------------------------------------------------------------------------
+
+
+class Recorder:
+    """Django execute wrapper: every statement with its parameters and duration."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any, float]] = []
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.statements.append((sql, params, time.perf_counter() - started))
+
+    def slowest(self, count: int = 5) -> list[dict[str, Any]]:
+        ranked = sorted(self.statements, key=lambda entry: -entry[2])[:count]
+        return [
+            {"ms": round(seconds * 1000, 1), "sql": " ".join(sql.split())[:140]}
+            for sql, _params, seconds in ranked
+        ]
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[Recorder]:
+    from django.db import connection
+
+    recorder = Recorder()
+    with connection.execute_wrapper(recorder):
+        yield recorder
+
+
+def timed(func: Callable[[], Any]) -> tuple[float, Any, Recorder]:
+    with recording() as recorder:
+        started = time.perf_counter()
+        result = func()
+        seconds = time.perf_counter() - started
+    return seconds, result, recorder
+
+
+def explain(recorder: Recorder, over: float, title: str) -> None:
+    """Replay the recorded statements in one rolled-back transaction, with the plan of each
+    that took longer than `over` seconds printed on stderr."""
+    from django.db import connection, transaction
+
+    postgres = connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, params, seconds in recorder.statements:
+            if sql.lstrip().upper().startswith(CONTROL):
+                continue
+            if seconds < over or not sql.lstrip().upper().startswith(EXPLAINABLE):
+                cursor.execute(sql, params)
+                continue
+            log(f"\n=== {title}: {seconds * 1000:.0f} ms\n{' '.join(sql.split())[:400]}")
+            if postgres:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+                log("\n".join(row[0] for row in cursor.fetchall()))
+            else:
+                cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+                log("\n".join(str(row[-1]) for row in cursor.fetchall()))
+                cursor.execute(sql, params)
+        transaction.set_rollback(True)
+
+
+# --- bare aggregates --------------------------------------------------------------------------
+
+
+def windows(as_of: dt.date) -> dict[str, Any]:
+    """The same bounds metrics_refresh computes."""
+    from django.utils import timezone
+
+    zone = timezone.get_current_timezone()
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return {
+        "end": end,
+        "t12": end - dt.timedelta(days=365),
+        "t24": as_of - dt.timedelta(days=730),
+        "as_of": as_of,
+    }
+
+
+def bare_statement(preset: str, as_of: dt.date) -> tuple[str, list[Any]]:
+    """One grouped aggregate over the table the preset's metrics come from, consumed in
+    the database (rows are counted, not fetched, as the evaluation never fetches them)."""
+    from guanxi.grading import sql
+    from guanxi.grading.metrics import VALID_ORDER_STATUSES
+
+    bounds = windows(as_of)
+    statuses = ", ".join(["%s"] * len(VALID_ORDER_STATUSES))
+    if preset == "rfm":
+        inner = (
+            "SELECT customer_id, MAX(ordered_at) AS last_at, COUNT(*) AS n, "
+            "SUM(total_amount) AS revenue FROM commerce_order "
+            f"WHERE status IN ({statuses}) AND ordered_at < %s GROUP BY customer_id"
+        )
+        params = [*VALID_ORDER_STATUSES, bounds["end"]]
+        outer = "COUNT(*), MAX(last_at), SUM(n), SUM(revenue)"
+    elif preset == "value-tier":
+        inner = (
+            "SELECT customer_id, MIN(ordered_at) AS first_at, COUNT(*) AS n, "
+            "SUM(CASE WHEN ordered_at >= %s THEN total_amount ELSE 0 END) AS revenue_12m, "
+            "SUM(CASE WHEN ordered_at >= %s THEN 1 ELSE 0 END) AS n_12m FROM commerce_order "
+            f"WHERE status IN ({statuses}) AND ordered_at < %s GROUP BY customer_id"
+        )
+        params = [bounds["t12"], bounds["t12"], *VALID_ORDER_STATUSES, bounds["end"]]
+        outer = "COUNT(*), MIN(first_at), SUM(n), SUM(revenue_12m), SUM(n_12m)"
+    elif preset == "credit-rating":
+        days = sql.days_between("COALESCE(paid_on, %s)", "issued_on")
+        inner = (
+            "SELECT customer_id, SUM(paid_amount) AS paid, SUM(amount) AS owed, "
+            f"MAX({days}) AS max_days FROM commerce_invoice "
+            "WHERE status <> 'cancelled' AND due_on >= %s AND due_on <= %s GROUP BY customer_id"
+        )
+        params = [bounds["as_of"], bounds["t24"], bounds["as_of"]]
+        outer = "COUNT(*), SUM(paid), SUM(owed), MAX(max_days)"
+    else:
+        raise KeyError(preset)
+    return f"SELECT {outer} FROM ({inner}) per_customer", params
+
+
+def bare_run(statement: str, params: list[Any]) -> Any:
+    from django.db import connection, transaction
+
+    from guanxi.grading import sql
+
+    with transaction.atomic():
+        sql.tune_for_aggregation()  # the SET LOCAL metrics_refresh uses, if any
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            return cursor.fetchone()
+
+
+# --- grading ----------------------------------------------------------------------------------
+
+
+def counts() -> dict[str, int]:
+    from django.db import connection
+
+    tables = {
+        "customers": "customers_customer",
+        "orders": "commerce_order",
+        "invoices": "commerce_invoice",
+        "payments": "commerce_payment",
+        "holding_snapshots": "commerce_holdingsnapshot",
+        "interactions": "interactions_interaction",
+    }
+    found = {}
+    with connection.cursor() as cursor:
+        for key, table in tables.items():
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            found[key] = int(cursor.fetchone()[0])
+    return found
+
+
+GRADING_TABLES = (
+    "grading_notification",
+    "grading_followup",
+    "grading_gradechange",
+    "grading_gradestage",
+    "grading_customergrade",
+    "grading_tiersnapshot",
+    "grading_evaluationrun",
+    "grading_customermetrics",
+)
+
+
+def grading_reset() -> None:
+    """Start from no grades (so that the first evaluation is the initial grading) and no
+    follow-ups or notifications. Run it on a database of its own."""
+    from django.db import connection
+
+    from guanxi.grading.models import Scheme
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(GRADING_TABLES)}")
+        else:
+            for table in GRADING_TABLES:
+                cursor.execute(f"DELETE FROM {table}")
+    Scheme.objects.filter(code__in=PRESETS).delete()
+
+
+def new_run(scheme: Any, *, preview: bool = False) -> int:
+    from guanxi.grading.models import EvaluationRun
+
+    return int(EvaluationRun.objects.create(scheme=scheme, is_preview=preview).pk)
+
+
+def evaluate(scheme: Any) -> dict[str, Any]:
+    """One evaluation: the refresh, then stage + apply, each timed."""
+    from guanxi.grading.metrics import metrics_refresh
+    from guanxi.grading.services import evaluation_run
+
+    refresh_s, _rows, refresh_rec = timed(metrics_refresh)
+    run_id = new_run(scheme)
+    apply_s, run, apply_rec = timed(lambda: evaluation_run(run_id=run_id, refresh=False))
+    if run.status != "completed":
+        raise SystemExit(f"evaluation of {scheme.code} ended {run.status}: {run.message}")
+    return {
+        "refresh": refresh_s,
+        "stage_apply": apply_s,
+        "evaluated": run.evaluated,
+        "changed": run.changed,
+        "recorders": (refresh_rec, apply_rec),
+    }
+
+
+def tier_counts(scheme: Any) -> dict[str, int]:
+    from django.db.models import Count
+
+    from guanxi.grading.models import CustomerGrade
+
+    rows = (
+        CustomerGrade.objects.filter(scheme=scheme)
+        .values_list("tier__code")
+        .annotate(n=Count("pk"))
+        .order_by("tier__rank")
+    )
+    return {str(code): int(n) for code, n in rows}
+
+
+def bench(args: argparse.Namespace) -> dict[str, Any]:
+    from django.db import connection
+    from django.utils import timezone
+
+    from guanxi.grading.models import FollowUp, Scheme
+    from guanxi.grading.services import (
+        evaluation_run,
+        evaluation_start,
+        follow_ups_plan,
+        preset_install,
+    )
+
+    as_of = timezone.localdate()
+    started = timezone.now()
+    sizes = counts()
+    log(f"{connection.vendor}: {json.dumps(sizes)}")
+    grading_reset()
+    schemes = {code: preset_install(actor=None, code=code) for code in PRESETS}
+    cases: dict[str, Any] = {}
+    for code, scheme in schemes.items():
+        first = evaluate(scheme)
+        log(
+            f"{code}: first evaluation refresh {first['refresh']:.1f}s, stage+apply "
+            f"{first['stage_apply']:.1f}s ({first['changed']:,} changes)"
+        )
+        cases[code] = {
+            "first_evaluation_ms": {
+                "refresh": round(first["refresh"] * 1000, 1),
+                "stage_apply": round(first["stage_apply"] * 1000, 1),
+                "changed": first["changed"],
+            },
+            "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
+        }
+    last: dict[str, dict[str, Any]] = {}
+    for number in range(1, args.runs + 1):
+        for code, scheme in schemes.items():
+            samples = cases[code]["samples"]
+            statement, params = bare_statement(code, as_of)
+            bare_s, _row, bare_rec = timed(lambda s=statement, p=params: bare_run(s, p))
+            result = evaluate(scheme)
+            samples["bare"].append(bare_s)
+            samples["refresh"].append(result["refresh"])
+            samples["stage_apply"].append(result["stage_apply"])
+            samples["total"].append(result["refresh"] + result["stage_apply"])
+            last[code] = {"bare": bare_rec, "evaluation": result}
+            log(
+                f"run {number} {code}: bare {bare_s:.2f}s, refresh {result['refresh']:.2f}s, "
+                f"stage+apply {result['stage_apply']:.2f}s"
+            )
+    for code, scheme in schemes.items():
+        case, samples = cases[code], cases[code].pop("samples")
+        refresh_rec, apply_rec = last[code]["evaluation"]["recorders"]
+        case.update(
+            {
+                "evaluated": last[code]["evaluation"]["evaluated"],
+                "changed_last_run": last[code]["evaluation"]["changed"],
+                "tiers": tier_counts(scheme),
+                "evaluation_ms": summary_ms(samples["total"]),
+                "refresh_ms": summary_ms(samples["refresh"]),
+                "stage_apply_ms": summary_ms(samples["stage_apply"]),
+                "bare_sql_ms": summary_ms(samples["bare"]),
+                "ratio_evaluation_to_bare_p50": round(
+                    summary_ms(samples["total"])["p50"] / summary_ms(samples["bare"])["p50"], 2
+                ),
+                "slowest_statements": {
+                    "refresh": refresh_rec.slowest(3),
+                    "stage_apply": apply_rec.slowest(5),
+                },
+            }
+        )
+
+    # Follow-ups: the value tier is the primary scheme; each run starts with none open.
+    value = schemes["value-tier"]
+    Scheme.objects.exclude(pk=value.pk).update(is_primary=False)
+    Scheme.objects.filter(pk=value.pk).update(is_primary=True, is_active=True)
+    follow_up_samples, created = [], 0
+    for _number in range(args.runs):
+        FollowUp.objects.all().delete()
+        seconds, created, _rec = timed(lambda: follow_ups_plan(as_of=as_of))
+        follow_up_samples.append(seconds)
+        log(f"follow_ups_plan: {seconds:.2f}s, {created:,} follow-ups")
+    follow_ups = {"ms": summary_ms(follow_up_samples), "created": created}
+
+    # Preview: what the page's button does, with the task run here rather than queued.
+    preview_samples, moves = [], 0
+    for _number in range(args.runs):
+        with mock.patch("guanxi.core.tasks.enqueue"):
+            start_s, run, _rec = timed(
+                lambda: evaluation_start(actor=None, scheme=value, preview=True)
+            )
+        run_s, done, preview_rec = timed(lambda run_id=run.pk: evaluation_run(run_id=run_id))
+        if done.status != "completed":
+            raise SystemExit(f"preview ended {done.status}: {done.message}")
+        preview_samples.append(start_s + run_s)
+        moves = sum(move["customers"] for move in done.result["moves"])
+        log(f"preview: {start_s + run_s:.2f}s")
+    preview = {
+        "ms": summary_ms(preview_samples),
+        "staged": moves,
+        "slowest_statements": preview_rec.slowest(4),
+    }
+
+    if args.explain:
+        for code in schemes:
+            explain(last[code]["bare"], 0, f"{code} bare")
+            refresh_rec, apply_rec = last[code]["evaluation"]["recorders"]
+            explain(refresh_rec, args.explain_over, f"{code} refresh")
+            explain(apply_rec, args.explain_over, f"{code} stage+apply")
+    return {
+        "vendor": connection.vendor,
+        "started_at": started.isoformat(timespec="seconds"),
+        "as_of": as_of.isoformat(),
+        "runs": args.runs,
+        "sizes": sizes,
+        "cases": cases,
+        "follow_ups_plan": follow_ups,
+        "preview_value_tier": preview,
+    }
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="default: $DATABASE_URL, else var/guanxi.sqlite3")
+    parser.add_argument("--runs", type=int, default=3, help="timed evaluations per preset")
+    parser.add_argument("--out", help="also write the JSON here; {vendor} is replaced")
+    parser.add_argument("--explain", action="store_true", help="print slow statements' plans")
+    parser.add_argument(
+        "--explain-over", type=float, default=1.0, help="seconds a statement must take to explain"
+    )
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def connection_vendor() -> str:
+    from django.db import connection
+
+    return str(connection.vendor)
+
+
+def main() -> None:
+    args = parse()
+    setup_django(args.database_url)
+    document = json.dumps(bench(args), ensure_ascii=False, indent=2)
+    print(document, flush=True)
+    if args.out:
+        path = Path(args.out.replace("{vendor}", connection_vendor()))
+        path = path if path.is_absolute() else ROOT / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(document + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""What the bench scripts share: Django set-up for a chosen database, timing statistics."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup_django(database_url: str | None, **environment: str) -> None:
+    """Point Django at `database_url` (else $DATABASE_URL, else the default SQLite file)."""
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    for name, value in environment.items():
+        os.environ.setdefault(name, value)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "guanxi.settings"
+    sys.path.insert(0, str(ROOT / "src"))
+    os.chdir(ROOT)  # var/ (keys, secret key) and node_modules/ are found from the repo root
+    import django
+
+    django.setup()
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The `fraction` quantile of the samples (inclusive method: p50 is the median)."""
+    if len(samples) == 1:
+        return samples[0]
+    return statistics.quantiles(samples, n=100, method="inclusive")[round(fraction * 100) - 1]
+
+
+def summary_ms(seconds: list[float]) -> dict[str, float]:
+    """p50 and p95 of timings given in seconds, in milliseconds to 0.01 ms."""
+    return {
+        "p50": round(percentile(seconds, 0.50) * 1000, 2),
+        "p95": round(percentile(seconds, 0.95) * 1000, 2),
+    }
