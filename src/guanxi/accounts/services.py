@@ -18,18 +18,10 @@ from guanxi.accounts.auth import TOKEN_PREFIX, hash_token
 from guanxi.accounts.models import ApiToken, DataScope, Role, Team, User
 from guanxi.accounts.roles import BUILTIN_ROLES, all_permissions
 from guanxi.core import events
-from guanxi.core.errors import Conflict, DomainError, StaleEdit
+from guanxi.core.errors import Conflict, DomainError, check_version
 from guanxi.core.permissions import require_perm
 
 ADMIN = "accounts.admin"
-
-
-def _check_version(current: int, expected: int | None) -> None:
-    if expected is not None and expected != current:
-        raise StaleEdit(
-            _("Someone else changed this record after you opened it. Reload and try again."),
-            field="version",
-        )
 
 
 def _validation_error(error: ValidationError) -> DomainError:
@@ -104,7 +96,7 @@ def role_update(*, actor: User, role: Role, version: int | None, **changes: Any)
     """Change a role's name, description, permissions or data scope (built-in ones too)."""
     require_perm(actor, ADMIN)
     role = Role.objects.select_for_update().get(pk=role.pk)
-    _check_version(role.version, version)
+    check_version(role.version, version)
     if "permissions" in changes:
         changes["permissions"] = _clean_permissions(changes["permissions"])
     if "data_scope" in changes and changes["data_scope"] not in DataScope.values:
@@ -169,7 +161,7 @@ def team_update(
     """
     require_perm(actor, ADMIN)
     team = Team.objects.select_for_update().get(pk=team.pk)
-    _check_version(team.version, version)
+    check_version(team.version, version)
     if name is not None:
         team.name = name.strip()
     if is_active is not None:
@@ -259,7 +251,7 @@ def user_update(*, actor: User, user: User, version: int | None, **changes: Any)
     """Change a user's profile, team, role, active flag or password (with `password`)."""
     require_perm(actor, ADMIN)
     user = User.objects.select_for_update().get(pk=user.pk)
-    _check_version(user.version, version)
+    check_version(user.version, version)
     if user.pk == actor.pk and changes.get("is_active") is False:
         raise DomainError(_("You cannot deactivate your own account."), field="is_active")
     for name in ("display_name", "email", "team", "role", "is_active", "phone"):

@@ -38,6 +38,15 @@ class StaleEdit(DomainError):
     code = "stale-edit"
 
 
+def check_version(current: int, expected: int | None) -> None:
+    """Refuse a write whose editor read an older version of the row (None: not checked)."""
+    if expected is not None and expected != current:
+        raise StaleEdit(
+            _("Someone else changed this record after you opened it. Reload and try again."),
+            field="version",
+        )
+
+
 class Conflict(DomainError):
     """The command clashes with existing data (a duplicate name, a used token)."""
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import Team, User
 from guanxi.core import events
-from guanxi.core.errors import Conflict, DomainError, StaleEdit
+from guanxi.core.errors import Conflict, DomainError, check_version
 from guanxi.core.permissions import has_perm, require_perm
 from guanxi.customers.models import (
     ORGANISATION_KINDS,
@@ -77,14 +77,6 @@ class DuplicateCustomer(Conflict):
             ],
         )
         self.duplicates = duplicates
-
-
-def _check_version(current: int, expected: int | None) -> None:
-    if expected is not None and expected != current:
-        raise StaleEdit(
-            _("Someone else changed this record after you opened it. Reload and try again."),
-            field="version",
-        )
 
 
 def custom_field_definitions(
@@ -442,7 +434,7 @@ def customer_update(
     """Change a visible customer's fields; a stale `version` is refused (StaleEdit)."""
     _may_edit(actor, customer)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    _check_version(customer.version, version)
+    check_version(customer.version, version)
     name_before = customer.name
     customer_apply(customer, values, definitions=custom_field_definitions())
     if (
@@ -661,7 +653,7 @@ def contact_update(
     """Change a contact; given phones/emails replace the old ones."""
     _may_edit(actor, contact.customer)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    _check_version(contact.version, version)
+    check_version(contact.version, version)
     _contact_apply(contact, values)
     if phones is not None or emails is not None:
         current_phones = [m.value for m in contact.methods.filter(kind="phone")]
@@ -815,7 +807,7 @@ def custom_field_save(
     creating = definition is None
     definition = definition or CustomFieldDefinition()
     if not creating:
-        _check_version(definition.version, version)
+        check_version(definition.version, version)
         definition.version += 1
     errors = []
     if creating:

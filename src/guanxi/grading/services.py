@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import User
 from guanxi.core import events
-from guanxi.core.errors import Conflict, DomainError, StaleEdit
+from guanxi.core.errors import Conflict, DomainError, check_version
 from guanxi.core.permissions import require_perm
 from guanxi.customers.models import Customer
 from guanxi.grading import engine
@@ -53,14 +53,6 @@ TIER_FIELDS = (
     "preferred_channels",
     "care_actions",
 )
-
-
-def _check_version(current: int, expected: int | None) -> None:
-    if expected is not None and expected != current:
-        raise StaleEdit(
-            _("Someone else changed this record after you opened it. Reload and try again."),
-            field="version",
-        )
 
 
 @transaction.atomic
@@ -190,7 +182,7 @@ def scheme_save(
         scheme = Scheme()
     else:
         scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
-        _check_version(scheme.version, version)
+        check_version(scheme.version, version)
         scheme.version += 1
     for name in ("code", "name_zh", "name_en", "description"):
         if name in values:
