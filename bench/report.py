@@ -47,7 +47,13 @@ def table(document: dict[str, Any]) -> str:
             f"{seconds['analyse']} s ({rates['analyse']:,} rows/s), run {seconds['run']} s "
             f"({rates['run']:,} rows/s), revert {seconds.get('revert', '–')} s; the bare "
             f"database inserts the same number of customer rows at {rates['raw_insert']:,} "
-            f"rows/s (run/raw {imported['ratio_run_to_raw']}×).",
+            f"rows/s (run/raw {imported['ratio_run_to_raw']}×)"
+            + (
+                f"; measured in an earlier run of code {imported['code']} at "
+                f"{imported['measured_at']}, load average {imported['loadavg'][0]}."
+                if "measured_at" in imported
+                else "."
+            ),
         ]
     elif imported:
         lines += ["", f"Import: {imported}."]
