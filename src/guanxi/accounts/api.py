@@ -7,23 +7,16 @@ from datetime import datetime
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.errors import AuthenticationError
 from ninja.responses import Status
 from pydantic import EmailStr
 
 from guanxi.accounts import selectors, services
+from guanxi.accounts.auth import api_actor
 from guanxi.accounts.models import ApiToken, Role, Team, User
 from guanxi.core.pagination import keyset_page
 from guanxi.core.schemas import InputSchema, PageOut
 
 router = Router(tags=["accounts"])
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # the auth classes let only users in; never trust that blindly
-        raise AuthenticationError
-    return user
 
 
 class TeamRef(Schema):
@@ -162,7 +155,7 @@ class TokenIn(InputSchema):
 
 @router.get("/me", response=MeOut, summary="The signed-in user, their role and permissions")
 def get_me(request: HttpRequest) -> MeOut:
-    user = _actor(request)
+    user = api_actor(request)
     return MeOut(
         id=user.pk,
         username=user.username,
@@ -180,13 +173,13 @@ def get_me(request: HttpRequest) -> MeOut:
 
 @router.get("/tokens", response=list[TokenOut], summary="My API tokens")
 def list_tokens(request: HttpRequest) -> list[ApiToken]:
-    return list(selectors.api_token_list(actor=_actor(request))[:200])
+    return list(selectors.api_token_list(actor=api_actor(request))[:200])
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token")
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[TokenCreatedOut]:
     token, secret = services.api_token_create(
-        actor=_actor(request), name=payload.name, expires_in_days=payload.expires_in_days
+        actor=api_actor(request), name=payload.name, expires_in_days=payload.expires_in_days
     )
     out = TokenCreatedOut.model_validate({**TokenOut.from_orm(token).model_dump(), "token": secret})
     return Status(201, out)
@@ -194,7 +187,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[TokenCreatedO
 
 @router.delete("/tokens/{int:token_id}", response={204: None}, summary="Revoke an API token")
 def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.api_token_revoke(actor=actor, token=selectors.api_token_get(actor=actor, pk=token_id))
     return Status(204, None)
 
@@ -208,7 +201,7 @@ def list_users(request: HttpRequest, query: Query[UserQuery]) -> PageOut[UserOut
         q=query.q, team_id=query.team_id, role_id=query.role_id, is_active=query.is_active
     )
     page = keyset_page(
-        selectors.user_list(actor=_actor(request), filters=filters),
+        selectors.user_list(actor=api_actor(request), filters=filters),
         cursor=query.cursor,
         limit=query.limit,
     )
@@ -221,7 +214,7 @@ def list_users(request: HttpRequest, query: Query[UserQuery]) -> PageOut[UserOut
 
 @router.get("/users/{int:user_id}", response=UserOut)
 def get_user(request: HttpRequest, user_id: int) -> User:
-    return selectors.user_get(actor=_actor(request), pk=user_id)
+    return selectors.user_get(actor=api_actor(request), pk=user_id)
 
 
 def _team(actor: User, team_id: int | None) -> Team | None:
@@ -234,7 +227,7 @@ def _role(actor: User, role_id: int | None) -> Role | None:
 
 @router.post("/users", response={201: UserOut}, summary="Create a user (administrators)")
 def create_user(request: HttpRequest, payload: UserIn) -> Status[User]:
-    actor = _actor(request)
+    actor = api_actor(request)
     user = services.user_create(
         actor=actor,
         username=payload.username,
@@ -250,7 +243,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status[User]:
 
 @router.patch("/users/{int:user_id}", response=UserOut, summary="Change a user (administrators)")
 def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> User:
-    actor = _actor(request)
+    actor = api_actor(request)
     user = selectors.user_get(actor=actor, pk=user_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"version", "team_id", "role_id"})
     if "team_id" in payload.model_fields_set:
@@ -266,19 +259,19 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> User:
 
 @router.get("/teams", response=list[TeamOut], summary="The team tree in path order")
 def list_teams(request: HttpRequest) -> list[Team]:
-    return list(selectors.team_list(actor=_actor(request)))
+    return list(selectors.team_list(actor=api_actor(request)))
 
 
 @router.post("/teams", response={201: TeamOut}, summary="Create a team (administrators)")
 def create_team(request: HttpRequest, payload: TeamIn) -> Status[Team]:
-    actor = _actor(request)
+    actor = api_actor(request)
     parent = _team(actor, payload.parent_id)
     return Status(201, services.team_create(actor=actor, name=payload.name, parent=parent))
 
 
 @router.patch("/teams/{int:team_id}", response=TeamOut, summary="Rename or move a team")
 def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
-    actor = _actor(request)
+    actor = api_actor(request)
     team = selectors.team_get(actor=actor, pk=team_id)
     parent: Team | bool | None = False
     if "parent_id" in payload.model_fields_set:
@@ -295,17 +288,17 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
 
 @router.get("/roles", response=list[RoleOut])
 def list_roles(request: HttpRequest) -> list[Role]:
-    return list(selectors.role_list(actor=_actor(request)))
+    return list(selectors.role_list(actor=api_actor(request)))
 
 
 @router.post("/roles", response={201: RoleOut}, summary="Create a role (administrators)")
 def create_role(request: HttpRequest, payload: RoleIn) -> Status[Role]:
-    return Status(201, services.role_create(actor=_actor(request), **payload.model_dump()))
+    return Status(201, services.role_create(actor=api_actor(request), **payload.model_dump()))
 
 
 @router.patch("/roles/{int:role_id}", response=RoleOut, summary="Change a role (administrators)")
 def update_role(request: HttpRequest, role_id: int, payload: RolePatch) -> Role:
-    actor = _actor(request)
+    actor = api_actor(request)
     role = selectors.role_get(actor=actor, pk=role_id)
     changes = payload.model_dump(exclude_unset=True, exclude={"version"})
     return services.role_update(actor=actor, role=role, version=payload.version, **changes)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.security.session import SessionAuth as NinjaSessionAuth
 
-from guanxi.accounts.models import ApiToken
+from guanxi.accounts.models import ApiToken, User
 
 TOKEN_PREFIX = "gx_"  # noqa: S105  (a public marker, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -56,3 +56,24 @@ class SessionAuth(NinjaSessionAuth):
 
 
 __all__ = ["APIKeyCookie", "ApiTokenAuth", "SessionAuth", "hash_token"]
+
+
+def api_actor(request: HttpRequest) -> User:
+    """The signed-in user of an API request; the auth classes let only users in, but a
+    handler never trusts that blindly (401 otherwise)."""
+    from ninja.errors import AuthenticationError
+
+    user = request.user
+    if not isinstance(user, User):
+        raise AuthenticationError
+    return user
+
+
+def page_actor(request: HttpRequest) -> User:
+    """The signed-in user of a page request (403 otherwise)."""
+    from django.core.exceptions import PermissionDenied
+
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user

@@ -8,15 +8,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanxi.accounts import selectors, services
+from guanxi.accounts.auth import page_actor
 from guanxi.accounts.forms import LoginForm, RoleForm, TeamForm, TokenForm, UserForm
-from guanxi.accounts.models import User
 from guanxi.core.errors import DomainError
 from guanxi.core.forms import apply_domain_error
 from guanxi.core.history import history_rows
@@ -42,19 +41,12 @@ def lockout_response(
     return render(request, "accounts/login.html", {"form": form, "locked_out": True}, status=429)
 
 
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    return user
-
-
 # --- tokens ------------------------------------------------------------------------------------
 
 
 @login_required
 def token_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     created_secret = None
     form = TokenForm(
         request.POST or None, initial={"expires_in_days": settings.API_TOKEN_DEFAULT_DAYS}
@@ -82,7 +74,7 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     services.api_token_revoke(actor=actor, token=selectors.api_token_get(actor=actor, pk=pk))
     messages.success(request, _("Token revoked."))
     return redirect("accounts:tokens")
@@ -97,7 +89,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 @login_required
 def user_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.view")
     active = request.GET.get("active", "")
     filters = selectors.UserFilters(
@@ -128,7 +120,7 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_create_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.admin")
     form = UserForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -154,7 +146,7 @@ def user_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.admin")
     user = selectors.user_get(actor=actor, pk=pk)
     initial = {
@@ -191,7 +183,7 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def user_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     user = selectors.user_get(actor=actor, pk=pk)
     return render(
         request,
@@ -205,7 +197,7 @@ def user_history_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def team_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.view")
     return render(
         request,
@@ -216,7 +208,7 @@ def team_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def team_create_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.admin")
     form = TeamForm(request.POST or None, initial={"parent": request.GET.get("parent")})
     if request.method == "POST" and form.is_valid():
@@ -234,7 +226,7 @@ def team_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def team_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.admin")
     team = selectors.team_get(actor=actor, pk=pk)
     initial = {"name": team.name, "parent": team.parent_id, "version": team.version}
@@ -258,7 +250,7 @@ def team_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def team_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    team = selectors.team_get(actor=_actor(request), pk=pk)
+    team = selectors.team_get(actor=page_actor(request), pk=pk)
     return render(
         request,
         "core/history.html",
@@ -271,7 +263,7 @@ def team_history_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def role_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.view")
     return render(
         request,
@@ -282,7 +274,7 @@ def role_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def role_create_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.admin")
     form = RoleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -306,7 +298,7 @@ def role_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "accounts.admin")
     role = selectors.role_get(actor=actor, pk=pk)
     initial = {
@@ -340,7 +332,7 @@ def role_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def role_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    role = selectors.role_get(actor=_actor(request), pk=pk)
+    role = selectors.role_get(actor=page_actor(request), pk=pk)
     return render(
         request,
         "core/history.html",

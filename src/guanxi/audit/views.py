@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from guanxi.accounts.models import User
+from guanxi.accounts.auth import page_actor
 from guanxi.accounts.selectors import user_list
 from guanxi.audit import selectors
 from guanxi.audit.forms import AccessLogFilterForm
@@ -18,16 +17,9 @@ PAGE_SIZE = 50
 USER_CHOICES = 500
 
 
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    return user
-
-
 @login_required
 def access_log_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "audit.view")
     form = AccessLogFilterForm(
         request.GET, users=user_list(actor=actor).order_by("username")[:USER_CHOICES]

@@ -7,10 +7,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from ninja.errors import AuthenticationError
 from ninja.responses import Status
 
-from guanxi.accounts.models import User
+from guanxi.accounts.auth import api_actor
 from guanxi.commerce import selectors, services
 from guanxi.commerce.schemas import (
     CancelIn,
@@ -40,13 +39,6 @@ from guanxi.core.schemas import PageOut
 router = Router(tags=["commerce"])
 
 
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationError
-    return user
-
-
 def _lines(lines: list[Any] | None) -> list[dict[str, Any]] | None:
     if lines is None:
         return None
@@ -60,7 +52,7 @@ def _lines(lines: list[Any] | None) -> list[dict[str, Any]] | None:
 def list_products(request: HttpRequest, query: Query[ProductQuery]) -> PageOut[ProductOut]:
     page = keyset_page(
         selectors.product_list(
-            actor=_actor(request),
+            actor=api_actor(request),
             q=query.q,
             active_only=query.active,
             category_id=query.category_id,
@@ -78,19 +70,19 @@ def list_products(request: HttpRequest, query: Query[ProductQuery]) -> PageOut[P
 
 @router.post("/products", response={201: ProductOut})
 def create_product(request: HttpRequest, payload: ProductIn) -> Status[ProductOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     product = services.product_save(actor=actor, values=payload.model_dump(exclude_none=True))
     return Status(201, ProductOut.from_product(selectors.product_get(actor=actor, pk=product.pk)))
 
 
 @router.get("/products/{int:product_id}", response=ProductOut)
 def get_product(request: HttpRequest, product_id: int) -> ProductOut:
-    return ProductOut.from_product(selectors.product_get(actor=_actor(request), pk=product_id))
+    return ProductOut.from_product(selectors.product_get(actor=api_actor(request), pk=product_id))
 
 
 @router.patch("/products/{int:product_id}", response=ProductOut)
 def update_product(request: HttpRequest, product_id: int, payload: ProductPatch) -> ProductOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.product_save(
         actor=actor,
         product=selectors.product_get(actor=actor, pk=product_id),
@@ -120,7 +112,7 @@ def list_orders(request: HttpRequest, query: Query[OrderQuery]) -> PageOut[Order
         sort=query.sort,
     )
     page = keyset_page(
-        selectors.order_list(actor=_actor(request), filters=filters),
+        selectors.order_list(actor=api_actor(request), filters=filters),
         cursor=query.cursor,
         limit=query.limit,
         ordering=filters.ordering,
@@ -138,7 +130,7 @@ def list_orders(request: HttpRequest, query: Query[OrderQuery]) -> PageOut[Order
     summary="Create an order with its lines (send Idempotency-Key to make retries safe)",
 )
 def create_order(request: HttpRequest, payload: OrderIn) -> Status[Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
 
     def run() -> tuple[int, Any]:
         customer = selectors.commerce_customer(actor=actor, customer_id=payload.customer_id)
@@ -157,7 +149,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Status[Any]:
 
 @router.get("/orders/{int:order_id}", response=OrderDetailOut)
 def get_order(request: HttpRequest, order_id: int) -> OrderDetailOut:
-    return OrderDetailOut.from_order(selectors.order_get(actor=_actor(request), pk=order_id))
+    return OrderDetailOut.from_order(selectors.order_get(actor=api_actor(request), pk=order_id))
 
 
 @router.patch(
@@ -166,7 +158,7 @@ def get_order(request: HttpRequest, order_id: int) -> OrderDetailOut:
     summary="Change an order; `lines`, when sent, replace all lines",
 )
 def update_order(request: HttpRequest, order_id: int, payload: OrderPatch) -> OrderDetailOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.order_update(
         actor=actor,
         order=selectors.order_get(actor=actor, pk=order_id),
@@ -183,7 +175,7 @@ def update_order(request: HttpRequest, order_id: int, payload: OrderPatch) -> Or
     summary="Cancel an order and its unpaid invoices",
 )
 def cancel_order(request: HttpRequest, order_id: int, payload: CancelIn) -> OrderDetailOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.order_cancel(
         actor=actor,
         order=selectors.order_get(actor=actor, pk=order_id),
@@ -211,7 +203,7 @@ def list_invoices(request: HttpRequest, query: Query[InvoiceQuery]) -> PageOut[I
         sort=query.sort,
     )
     page = keyset_page(
-        selectors.invoice_list(actor=_actor(request), filters=filters),
+        selectors.invoice_list(actor=api_actor(request), filters=filters),
         cursor=query.cursor,
         limit=query.limit,
         ordering=filters.ordering,
@@ -229,7 +221,7 @@ def list_invoices(request: HttpRequest, query: Query[InvoiceQuery]) -> PageOut[I
     summary="Issue an invoice (send Idempotency-Key to make retries safe)",
 )
 def create_invoice(request: HttpRequest, payload: InvoiceIn) -> Status[Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
 
     def run() -> tuple[int, Any]:
         customer = selectors.commerce_customer(actor=actor, customer_id=payload.customer_id)
@@ -254,7 +246,7 @@ def create_invoice(request: HttpRequest, payload: InvoiceIn) -> Status[Any]:
 @router.get("/invoices/{int:invoice_id}", response=InvoiceDetailOut)
 def get_invoice(request: HttpRequest, invoice_id: int) -> InvoiceDetailOut:
     return InvoiceDetailOut.from_invoice(
-        selectors.invoice_get(actor=_actor(request), pk=invoice_id)
+        selectors.invoice_get(actor=api_actor(request), pk=invoice_id)
     )
 
 
@@ -264,7 +256,7 @@ def get_invoice(request: HttpRequest, invoice_id: int) -> InvoiceDetailOut:
     summary="Record a payment (a repeated `reference` or Idempotency-Key pays nothing twice)",
 )
 def record_payment(request: HttpRequest, invoice_id: int, payload: PaymentIn) -> Status[Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
 
     def run() -> tuple[int, Any]:
         payment = services.payment_record(
@@ -290,7 +282,7 @@ def record_payment(request: HttpRequest, invoice_id: int, payload: PaymentIn) ->
     summary="A customer's holdings snapshots, newest first",
 )
 def list_holdings(request: HttpRequest, customer_id: int) -> list[HoldingOut]:
-    customer = selectors.commerce_customer(actor=_actor(request), customer_id=customer_id)
+    customer = selectors.commerce_customer(actor=api_actor(request), customer_id=customer_id)
     return [HoldingOut.from_holding(h) for h in selectors.holding_list(customer=customer)]
 
 
@@ -300,7 +292,7 @@ def list_holdings(request: HttpRequest, customer_id: int) -> list[HoldingOut]:
     summary="Record a holdings snapshot (replaces the same day's)",
 )
 def save_holding(request: HttpRequest, customer_id: int, payload: HoldingIn) -> Status[HoldingOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     holding = services.holding_snapshot_save(
         actor=actor,
         customer=selectors.commerce_customer(actor=actor, customer_id=customer_id),
@@ -316,7 +308,7 @@ def save_holding(request: HttpRequest, customer_id: int, payload: HoldingIn) -> 
     summary="What a customer bought and owes, and their latest holdings",
 )
 def customer_summary(request: HttpRequest, customer_id: int) -> SummaryOut:
-    customer = selectors.commerce_customer(actor=_actor(request), customer_id=customer_id)
+    customer = selectors.commerce_customer(actor=api_actor(request), customer_id=customer_id)
     return SummaryOut.from_summary(
         customer.pk, selectors.customer_commerce_summary(customer=customer)
     )

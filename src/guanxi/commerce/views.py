@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from guanxi.accounts.auth import page_actor
 from guanxi.accounts.models import User
 from guanxi.commerce import selectors, services
 from guanxi.commerce.forms import (
@@ -36,13 +36,6 @@ from guanxi.core.permissions import has_perm, require_perm
 PAGE_SIZE = 50
 # Service field names shown under another name on the line form.
 LINE_FORM_FIELD = {"product_id": "product", "product_code": "product"}
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    return user
 
 
 def _int(value: str | None) -> int | None:
@@ -80,7 +73,7 @@ def _require_view(actor: User) -> None:
 @login_required
 @require_GET
 def order_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     _require_view(actor)
     params = request.GET
     filters = selectors.OrderFilters(
@@ -109,7 +102,7 @@ def order_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def order_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     order = selectors.order_get(actor=actor, pk=pk)
     context = {
         "order": order,
@@ -142,7 +135,7 @@ def _apply_order_error(
 @login_required
 def order_create_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     """The order form for one customer: a header and a few line rows (empty rows skipped)."""
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "commerce.create")
     customer = selectors.commerce_customer(actor=actor, customer_id=customer_id)
     products = selectors.product_list(actor=actor, active_only=True)
@@ -166,7 +159,7 @@ def order_create_view(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def order_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     order = selectors.order_get(actor=actor, pk=pk)
     form = CancelForm(request.POST)
     version = form.cleaned_data["version"] if form.is_valid() else None
@@ -185,7 +178,7 @@ def order_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def invoice_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     _require_view(actor)
     params = request.GET
     filters = selectors.InvoiceFilters(
@@ -231,14 +224,14 @@ def _invoice_page(
 @login_required
 @require_GET
 def invoice_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    return _invoice_page(request, _actor(request), pk)
+    return _invoice_page(request, page_actor(request), pk)
 
 
 @login_required
 @require_POST
 def payment_record_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a payment from the invoice page; a refusal shows the page with the errors."""
-    actor = _actor(request)
+    actor = page_actor(request)
     invoice = selectors.invoice_get(actor=actor, pk=pk)
     form = PaymentForm(request.POST)
     if form.is_valid():
@@ -255,7 +248,7 @@ def payment_record_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def invoice_create_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Issue an invoice to a customer; `?order=<id>` invoices one of its orders."""
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "commerce.create")
     customer = selectors.commerce_customer(actor=actor, customer_id=customer_id)
     order_id = _int(request.GET.get("order"))
@@ -284,7 +277,7 @@ def invoice_create_view(request: HttpRequest, customer_id: int) -> HttpResponse:
 @login_required
 def product_list_view(request: HttpRequest) -> HttpResponse:
     """The catalogue, with the new-product form for those who may create."""
-    actor = _actor(request)
+    actor = page_actor(request)
     _require_view(actor)
     can_create = has_perm(actor, "commerce.create")
     form = ProductForm(request.POST or None)
@@ -321,7 +314,7 @@ def customer_summary_view(request: HttpRequest, customer_id: int) -> HttpRespons
     """An HTML card (no page shell) for the customer 360 page: the commerce summary, the
     latest orders, the open invoices and the latest holdings snapshot. A foreign customer
     is 404; a user without commerce.view gets 204, which htmx leaves unswapped."""
-    actor = _actor(request)
+    actor = page_actor(request)
     if not has_perm(actor, "commerce.view"):  # the 360 page asks for every viewer: no card
         return HttpResponse(status=204)
     customer = selectors.commerce_customer(actor=actor, customer_id=customer_id)

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from ninja.errors import AuthenticationError
 from ninja.responses import Status
 
+from guanxi.accounts.auth import api_actor
 from guanxi.accounts.models import User
 from guanxi.accounts.selectors import user_get
 from guanxi.core.history import history_rows
@@ -49,13 +49,6 @@ from guanxi.customers.schemas import (
 
 router = Router(tags=["customers"])
 CUSTOM_PREFIX = "cf_"
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationError
-    return user
 
 
 def filters_from(query: CustomerQuery, params: Any) -> selectors.CustomerFilters:
@@ -126,7 +119,7 @@ def detail(actor: User, customer_id: int) -> CustomerDetailOut:
 def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> PageOut[CustomerOut]:
     filters = filters_from(query, request.GET)
     page = keyset_page(
-        selectors.customer_list(actor=_actor(request), filters=filters),
+        selectors.customer_list(actor=api_actor(request), filters=filters),
         cursor=query.cursor,
         limit=query.limit,
         ordering=filters.ordering,
@@ -144,7 +137,7 @@ def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> PageOut
     summary="Create a customer (send Idempotency-Key to make retries safe)",
 )
 def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
 
     def run() -> tuple[int, Any]:
         values = payload.model_dump(exclude_unset=True, exclude={"owner_id", "allow_duplicate"})
@@ -160,14 +153,14 @@ def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[Any]:
 
 @router.get("/customers/{int:customer_id}", response=CustomerDetailOut)
 def get_customer(request: HttpRequest, customer_id: int) -> CustomerDetailOut:
-    return detail(_actor(request), customer_id)
+    return detail(api_actor(request), customer_id)
 
 
 @router.patch("/customers/{int:customer_id}", response=CustomerDetailOut)
 def update_customer(
     request: HttpRequest, customer_id: int, payload: CustomerPatch
 ) -> CustomerDetailOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     customer = selectors.customer_get(actor=actor, pk=customer_id)
     values = payload.model_dump(exclude_unset=True, exclude={"version"})
     services.customer_update(actor=actor, customer=customer, values=values, version=payload.version)
@@ -176,7 +169,7 @@ def update_customer(
 
 @router.delete("/customers/{int:customer_id}", response={204: None})
 def delete_customer(request: HttpRequest, customer_id: int) -> Status[None]:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.customer_delete(
         actor=actor, customer=selectors.customer_get(actor=actor, pk=customer_id)
     )
@@ -189,7 +182,7 @@ def delete_customer(request: HttpRequest, customer_id: int) -> Status[None]:
     summary="Show one personal-data field in full (written to the access log)",
 )
 def reveal_field(request: HttpRequest, customer_id: int, payload: RevealIn) -> RevealOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     customer = selectors.customer_get(actor=actor, pk=customer_id)
     value = services.customer_reveal(
         actor=actor, customer=customer, field=payload.field, request=request
@@ -199,7 +192,7 @@ def reveal_field(request: HttpRequest, customer_id: int, payload: RevealIn) -> R
 
 @router.get("/customers/{int:customer_id}/history", response=list[HistoryOut])
 def customer_history(request: HttpRequest, customer_id: int) -> list[HistoryOut]:
-    customer = selectors.customer_get(actor=_actor(request), pk=customer_id)
+    customer = selectors.customer_get(actor=api_actor(request), pk=customer_id)
     return [
         HistoryOut(
             when=row["when"],
@@ -221,7 +214,7 @@ def _plain(value: Any) -> Any:
 
 @router.get("/customers/{int:customer_id}/contacts", response=list[ContactOut])
 def list_contacts(request: HttpRequest, customer_id: int) -> list[ContactOut]:
-    customer = selectors.customer_get(actor=_actor(request), pk=customer_id)
+    customer = selectors.customer_get(actor=api_actor(request), pk=customer_id)
     return [ContactOut.from_contact(c) for c in selectors.customer_contacts(customer=customer)]
 
 
@@ -229,7 +222,7 @@ def list_contacts(request: HttpRequest, customer_id: int) -> list[ContactOut]:
 def create_contact(
     request: HttpRequest, customer_id: int, payload: ContactIn
 ) -> Status[ContactOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     customer = selectors.customer_get(actor=actor, pk=customer_id)
     values = payload.model_dump(exclude={"phones", "emails"}, exclude_unset=False)
     contact = services.contact_create(
@@ -240,7 +233,7 @@ def create_contact(
 
 @router.patch("/contacts/{int:contact_id}", response=ContactOut)
 def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> ContactOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     contact = selectors.contact_get(actor=actor, pk=contact_id)
     values = payload.model_dump(exclude_unset=True, exclude={"version", "phones", "emails"})
     services.contact_update(
@@ -256,7 +249,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 @router.delete("/contacts/{int:contact_id}", response={204: None})
 def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.contact_delete(actor=actor, contact=selectors.contact_get(actor=actor, pk=contact_id))
     return Status(204, None)
 
@@ -265,7 +258,7 @@ def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
 def create_address(
     request: HttpRequest, customer_id: int, payload: AddressIn
 ) -> Status[AddressOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     customer = selectors.customer_get(actor=actor, pk=customer_id)
     address = services.address_save(actor=actor, customer=customer, values=payload.model_dump())
     return Status(201, AddressOut.from_address(address))
@@ -273,7 +266,7 @@ def create_address(
 
 @router.get("/customers/{int:customer_id}/consents", response=list[ConsentOut])
 def list_consents(request: HttpRequest, customer_id: int) -> list[ConsentOut]:
-    return detail(_actor(request), customer_id).consents
+    return detail(api_actor(request), customer_id).consents
 
 
 @router.post(
@@ -284,7 +277,7 @@ def list_consents(request: HttpRequest, customer_id: int) -> list[ConsentOut]:
 def record_consent(
     request: HttpRequest, customer_id: int, payload: ConsentIn
 ) -> Status[list[ConsentOut]]:
-    actor = _actor(request)
+    actor = api_actor(request)
     customer = selectors.customer_get(actor=actor, pk=customer_id)
     services.consent_record(
         actor=actor,
@@ -303,7 +296,7 @@ def record_consent(
     summary="Assign owner, add/remove a tag or group on many customers",
 )
 def bulk_action(request: HttpRequest, payload: BulkIn) -> BulkOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     customers = selectors.customer_base(actor=actor).filter(pk__in=payload.ids)
     affected = services.customers_bulk(
         actor=actor,
@@ -318,22 +311,22 @@ def bulk_action(request: HttpRequest, payload: BulkIn) -> BulkOut:
 
 @router.get("/tags", response=list[TagOut])
 def list_tags(request: HttpRequest) -> list[Any]:
-    return list(selectors.tag_list(actor=_actor(request))[:1000])
+    return list(selectors.tag_list(actor=api_actor(request))[:1000])
 
 
 @router.post("/tags", response={201: TagOut})
 def create_tag(request: HttpRequest, payload: TagIn) -> Status[Any]:
-    return Status(201, services.tag_get_or_create(actor=_actor(request), name=payload.name))
+    return Status(201, services.tag_get_or_create(actor=api_actor(request), name=payload.name))
 
 
 @router.get("/groups", response=list[GroupOut])
 def list_groups(request: HttpRequest) -> list[Any]:
-    return list(selectors.group_list(actor=_actor(request))[:1000])
+    return list(selectors.group_list(actor=api_actor(request))[:1000])
 
 
 @router.post("/groups", response={201: GroupOut})
 def create_group(request: HttpRequest, payload: GroupIn) -> Status[Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
     parent = selectors.group_get(actor=actor, pk=payload.parent_id) if payload.parent_id else None
     return Status(
         201,
@@ -350,20 +343,20 @@ def list_industries(request: HttpRequest) -> list[Any]:
 
 @router.get("/custom-fields", response=list[CustomFieldOut])
 def list_custom_fields(request: HttpRequest) -> list[Any]:
-    _actor(request)
+    api_actor(request)
     return list(selectors.custom_field_list(active_only=False))
 
 
 @router.post("/custom-fields", response={201: CustomFieldOut})
 def create_custom_field(request: HttpRequest, payload: CustomFieldIn) -> Status[Any]:
     return Status(
-        201, services.custom_field_save(actor=_actor(request), values=payload.model_dump())
+        201, services.custom_field_save(actor=api_actor(request), values=payload.model_dump())
     )
 
 
 @router.patch("/custom-fields/{int:field_id}", response=CustomFieldOut)
 def update_custom_field(request: HttpRequest, field_id: int, payload: CustomFieldPatch) -> Any:
-    actor = _actor(request)
+    actor = api_actor(request)
     definition = selectors.custom_field_get(pk=field_id)
     return services.custom_field_save(
         actor=actor,

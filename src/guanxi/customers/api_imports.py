@@ -15,8 +15,9 @@ from ninja.responses import Status
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
+from guanxi.accounts.auth import api_actor
 from guanxi.core.schemas import InputSchema, PageOut
-from guanxi.customers.api import _actor, filters_from
+from guanxi.customers.api import filters_from
 from guanxi.customers.exports import customers_export
 from guanxi.customers.imports import selectors, service
 from guanxi.customers.models import ImportJob
@@ -115,7 +116,7 @@ class ExportQuery(CustomerQuery):
 
 @router.get("/customers/imports", response=list[ImportJobOut], summary="Recent import jobs")
 def list_imports(request: HttpRequest) -> list[ImportJobOut]:
-    jobs = selectors.import_job_list(actor=_actor(request))[:100]
+    jobs = selectors.import_job_list(actor=api_actor(request))[:100]
     return [ImportJobOut.from_job(job) for job in jobs]
 
 
@@ -131,7 +132,7 @@ def create_import(
     allow_reimport: Form[bool] = False,
 ) -> Status[ImportJobOut]:
     job = service.import_job_create(
-        actor=_actor(request),
+        actor=api_actor(request),
         upload=file,
         duplicate_policy=duplicate_policy,
         allow_reimport=allow_reimport,
@@ -141,7 +142,7 @@ def create_import(
 
 @router.get("/customers/imports/{int:job_id}", response=ImportJobOut, summary="Status and counts")
 def get_import(request: HttpRequest, job_id: int) -> ImportJobOut:
-    return ImportJobOut.from_job(selectors.import_job_get(actor=_actor(request), pk=job_id))
+    return ImportJobOut.from_job(selectors.import_job_get(actor=api_actor(request), pk=job_id))
 
 
 @router.post(
@@ -165,7 +166,7 @@ def analyse_import(request: HttpRequest, job_id: int) -> Status[ImportJobOut]:
             raise ValidationError(
                 [{**item, "loc": ("body", "payload", *item["loc"])} for item in error.errors()]
             ) from error
-    actor = _actor(request)
+    actor = api_actor(request)
     job = selectors.import_job_get(actor=actor, pk=job_id)
     job = service.import_job_analyse_later(actor=actor, job=job, mapping=mapping)
     return Status(202 if job.is_busy else 200, ImportJobOut.from_job(job))
@@ -177,7 +178,7 @@ def analyse_import(request: HttpRequest, job_id: int) -> Status[ImportJobOut]:
     summary="Import the analysed rows in the background; resumes a failed run",
 )
 def start_import(request: HttpRequest, job_id: int) -> Status[ImportJobOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     job = service.import_job_start(
         actor=actor, job=selectors.import_job_get(actor=actor, pk=job_id)
     )
@@ -193,7 +194,7 @@ def start_import(request: HttpRequest, job_id: int) -> Status[ImportJobOut]:
 def list_import_errors(
     request: HttpRequest, job_id: int, query: Query[ErrorQuery]
 ) -> PageOut[RowErrorOut]:
-    job = selectors.import_job_get(actor=_actor(request), pk=job_id)
+    job = selectors.import_job_get(actor=api_actor(request), pk=job_id)
     page = selectors.import_job_errors(job=job, cursor=query.cursor, limit=query.limit)
     return PageOut[RowErrorOut](
         items=[
@@ -211,7 +212,7 @@ def list_import_errors(
     summary="Delete what the import created and restore what it changed, unless edited since",
 )
 def revert_import(request: HttpRequest, job_id: int) -> RevertOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     result = service.import_job_revert(
         actor=actor, job=selectors.import_job_get(actor=actor, pk=job_id)
     )
@@ -225,7 +226,7 @@ def revert_import(request: HttpRequest, job_id: int) -> RevertOut:
 )
 def export_customers(request: HttpRequest, query: Query[ExportQuery]) -> HttpResponseBase:
     return customers_export(
-        actor=_actor(request),
+        actor=api_actor(request),
         filters=filters_from(query, request.GET),
         fmt=query.format,
         request=request,

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.errors import AuthenticationError
 
-from guanxi.accounts.models import User
+from guanxi.accounts.auth import api_actor
 from guanxi.core.schemas import InputSchema
 from guanxi.customers import selectors
 from guanxi.customers.api import detail
@@ -19,13 +18,6 @@ from guanxi.customers.merge import MAX_OTHERS, customer_merge, merge_customers_g
 from guanxi.customers.schemas import CustomerDetailOut, CustomerOut
 
 router = Router(tags=["customers"])
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationError
-    return user
 
 
 class CandidateOut(Schema):
@@ -69,7 +61,7 @@ class MergeIn(InputSchema):
     "phone, email or name",
 )
 def list_duplicate_groups(request: HttpRequest, limit: int = 100) -> list[DuplicateGroupOut]:
-    groups = duplicate_groups(actor=_actor(request), limit=max(1, min(limit, 500)))
+    groups = duplicate_groups(actor=api_actor(request), limit=max(1, min(limit, 500)))
     return [
         DuplicateGroupOut(
             reason=group.reason,
@@ -89,7 +81,7 @@ def list_duplicate_groups(request: HttpRequest, limit: int = 100) -> list[Duplic
     summary="Likely duplicates of one customer, surest first",
 )
 def list_duplicates(request: HttpRequest, customer_id: int, limit: int = 20) -> list[CandidateOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     customer = selectors.customer_get(actor=actor, pk=customer_id)
     return [
         CandidateOut(
@@ -110,7 +102,7 @@ def list_duplicates(request: HttpRequest, customer_id: int, limit: int = 20) -> 
     summary="Merge up to ten customers into a survivor; their records move to it",
 )
 def merge_customers(request: HttpRequest, payload: MergeIn) -> CustomerDetailOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     survivor, *others = merge_customers_get(
         actor=actor, ids=[payload.survivor_id, *payload.other_ids]
     )

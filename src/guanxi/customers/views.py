@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from guanxi.accounts.auth import page_actor
 from guanxi.accounts.models import User
 from guanxi.accounts.selectors import team_list
 from guanxi.core import crypto
@@ -54,13 +54,6 @@ FILTER_KEYS = (
     "stage",
     "sort",
 )
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    return user
 
 
 def _int(value: str | None) -> int | None:
@@ -108,7 +101,7 @@ def _rows(actor: User, customers: list[Any]) -> list[dict[str, Any]]:
 
 @login_required
 def customer_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "customers.view")
     filters = filters_from_query(request.GET)
     queryset = selectors.customer_list(actor=actor, filters=filters)
@@ -159,7 +152,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def customer_bulk_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     ids = [int(value) for value in request.POST.getlist("ids") if value.isdigit()][:5000]
     back = request.POST.get("back", "")
     target = reverse("customers:list") + (f"?{back}" if back else "")
@@ -185,7 +178,7 @@ def customer_bulk_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def saved_filter_save_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     query = request.POST.get("query", "")
     try:
         services.saved_filter_save(actor=actor, name=request.POST.get("name", ""), query=query)
@@ -199,7 +192,7 @@ def saved_filter_save_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def saved_filter_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     services.saved_filter_delete(actor=actor, saved=selectors.saved_filter_get(actor=actor, pk=pk))
     messages.success(request, _("Filter deleted."))
     return redirect("customers:list")
@@ -217,7 +210,7 @@ def _form_context(form: CustomerForm, editing: Any) -> dict[str, Any]:
 
 @login_required
 def customer_create_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "customers.create")
     form = CustomerForm(request.POST or None, initial={"kind": request.GET.get("kind", "person")})
     duplicates: list[Any] = []
@@ -243,7 +236,7 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     initial = {
         name: getattr(customer, name)
@@ -289,7 +282,7 @@ def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     masked = {
         "phone": crypto.mask("phone", customer.phone),
@@ -357,7 +350,7 @@ def _panel_url(actor: User, module: str, name: str, customer_id: int) -> str | N
 @login_required
 @require_POST
 def customer_reveal_view(request: HttpRequest, pk: int, field: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     value = services.customer_reveal(actor=actor, customer=customer, field=field, request=request)
     return render(request, "customers/detail.html#revealed", {"value": value, "field": field})
@@ -365,7 +358,7 @@ def customer_reveal_view(request: HttpRequest, pk: int, field: str) -> HttpRespo
 
 @login_required
 def customer_history_view(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = selectors.customer_get(actor=_actor(request), pk=pk)
+    customer = selectors.customer_get(actor=page_actor(request), pk=pk)
     rows = history_rows(customer, masked=services.MASKED_HISTORY_FIELDS)
     return render(
         request,
@@ -377,7 +370,7 @@ def customer_history_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     services.customer_delete(actor=actor, customer=customer)
     messages.success(request, _("Customer %(name)s deleted.") % {"name": customer.name})
@@ -387,7 +380,7 @@ def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def contact_create_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     form = ContactForm(request.POST)
     if form.is_valid():
@@ -414,7 +407,7 @@ def contact_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def contact_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     contact = selectors.contact_get(actor=actor, pk=pk)
     services.contact_delete(actor=actor, contact=contact)
     messages.success(request, _("Contact removed."))
@@ -424,7 +417,7 @@ def contact_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def address_create_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     form = AddressForm(request.POST)
     if form.is_valid():
@@ -442,7 +435,7 @@ def address_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def consent_record_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     form = ConsentForm(request.POST)
     if form.is_valid():
@@ -469,7 +462,7 @@ def consent_record_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def customer_tags_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Add or remove one tag or group on this customer."""
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     action = request.POST.get("action", "")
     try:
@@ -490,7 +483,7 @@ def customer_tags_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def custom_field_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "customers.admin")
     form = CustomFieldForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -514,7 +507,7 @@ def custom_field_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def custom_field_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "customers.admin")
     definition = selectors.custom_field_get(pk=pk)
     initial = {

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from guanxi.accounts.auth import page_actor
 from guanxi.core.errors import DomainError
 from guanxi.core.forms import apply_domain_error
 from guanxi.core.permissions import has_perm, require_perm
@@ -24,13 +25,13 @@ from guanxi.customers.imports import selectors, service
 from guanxi.customers.imports.forms import ImportUploadForm, MappingForm
 from guanxi.customers.models import ImportFormat, ImportJob, ImportStatus
 from guanxi.customers.services import custom_field_definitions
-from guanxi.customers.views import _actor, filters_from_query
+from guanxi.customers.views import filters_from_query
 
 
 @login_required
 def import_list_view(request: HttpRequest) -> HttpResponse:
     """The user's import jobs and the upload form; an upload goes straight to its dry run."""
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "customers.create")
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -54,7 +55,7 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
 def _detail_context(
     request: HttpRequest, job: ImportJob, form: MappingForm | None
 ) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = page_actor(request)
     targets = columns.target_choices(custom_field_definitions(), get_language() or "en")
     if form is None:
         form = MappingForm(headers=job.headers, targets=targets, mapping=job.mapping)
@@ -81,7 +82,7 @@ def _detail_context(
 @login_required
 def import_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A job: its mapping and dry run, then its progress, then its outcome."""
-    actor = _actor(request)
+    actor = page_actor(request)
     job = selectors.import_job_get(actor=actor, pk=pk)
     form: MappingForm | None = None
     if request.method == "POST":
@@ -105,7 +106,7 @@ def import_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def import_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress partial, polled every second while the job runs; then a page reload."""
-    job = selectors.import_job_get(actor=_actor(request), pk=pk)
+    job = selectors.import_job_get(actor=page_actor(request), pk=pk)
     if not job.is_busy and request.htmx:  # type: ignore[attr-defined]  # set by django-htmx
         return HttpResponseClientRefresh()
     return render(request, "customers/imports/detail.html#progress", {"job": job})
@@ -114,7 +115,7 @@ def import_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_start_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     job = selectors.import_job_get(actor=actor, pk=pk)
     try:
         service.import_job_start(actor=actor, job=job)
@@ -128,7 +129,7 @@ def import_start_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def import_revert_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     job = selectors.import_job_get(actor=actor, pk=pk)
     try:
         result = service.import_job_revert(actor=actor, job=job)
@@ -149,7 +150,7 @@ def import_revert_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def import_errors_csv_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     """Every row error of a job as a CSV file (Excel reads it thanks to the BOM)."""
-    job = selectors.import_job_get(actor=_actor(request), pk=pk)
+    job = selectors.import_job_get(actor=page_actor(request), pk=pk)
     headers = [_("Row"), _("Field"), _("Value"), _("Message")]
     response = StreamingHttpResponse(
         selectors.import_job_errors_csv(job=job, headers=[str(h) for h in headers]),
@@ -163,7 +164,7 @@ def import_errors_csv_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 def customer_export_view(request: HttpRequest) -> HttpResponseBase:
     """The customer list under the page's filters as ?format=csv|xlsx|vcf (&version=4.0)."""
     return customers_export(
-        actor=_actor(request),
+        actor=page_actor(request),
         filters=filters_from_query(request.GET),
         fmt=request.GET.get("format", "csv"),
         request=request,

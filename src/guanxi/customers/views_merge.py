@@ -7,13 +7,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import ngettext
 
-from guanxi.accounts.models import User
+from guanxi.accounts.auth import page_actor
 from guanxi.core import crypto
 from guanxi.core.errors import DomainError
 from guanxi.core.permissions import has_perm, require_perm
@@ -28,13 +27,6 @@ from guanxi.customers.merge import (
 
 CHOICE_PREFIX = "choice_"
 VERSION_PREFIX = "version_"
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    return user
 
 
 def merge_url(ids: list[int]) -> str:
@@ -53,7 +45,7 @@ def _ids(raw: str) -> list[int]:
 
 @login_required
 def customer_duplicates_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.customer_get(actor=actor, pk=pk)
     candidates = duplicate_candidates(actor=actor, customer=customer)
     rows = [
@@ -76,7 +68,7 @@ def customer_duplicates_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def duplicate_groups_view(request: HttpRequest) -> HttpResponse:
     """The scan runs only when asked (?scan=1): on a big book it reads every customer."""
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "customers.view")
     scanned = request.GET.get("scan") == "1"
     groups = duplicate_groups(actor=actor) if scanned else []
@@ -118,7 +110,7 @@ def _survivor_id(params: QueryDict) -> int | None:
 @login_required
 def customer_merge_view(request: HttpRequest) -> HttpResponse:
     """GET ?ids=a,b[,…][&survivor=b]: the merge screen; POST: merge, then the survivor."""
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "customers.edit")
     params = request.POST if request.method == "POST" else request.GET
     ids = _ids(params.get("ids", ""))

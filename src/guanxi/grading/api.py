@@ -11,10 +11,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.errors import AuthenticationError
 from ninja.responses import Status
 
-from guanxi.accounts.models import User
+from guanxi.accounts.auth import api_actor
 from guanxi.core.errors import DomainError
 from guanxi.core.pagination import keyset_page
 from guanxi.core.permissions import require_perm
@@ -25,13 +24,6 @@ from guanxi.grading.metrics import CATALOGUE
 from guanxi.grading.models import Scheme
 
 router = Router(tags=["grading"])
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationError
-    return user
 
 
 class MetricOut(Schema):
@@ -241,7 +233,7 @@ def list_metrics(request: HttpRequest) -> list[MetricOut]:
 
 @router.get("/grading/presets", response=list[PresetOut])
 def list_presets(request: HttpRequest) -> list[PresetOut]:
-    require_perm(_actor(request), "grading.view")
+    require_perm(api_actor(request), "grading.view")
     return [
         PresetOut(**{**item, "description": str(item["description"])})
         for item in selectors.presets_available()
@@ -250,32 +242,32 @@ def list_presets(request: HttpRequest) -> list[PresetOut]:
 
 @router.post("/grading/presets/{code}/install", response={201: SchemeOut})
 def install_preset(request: HttpRequest, code: str) -> Status[SchemeOut]:
-    scheme = services.preset_install(actor=_actor(request), code=code)
+    scheme = services.preset_install(actor=api_actor(request), code=code)
     return Status(201, SchemeOut.of(scheme))
 
 
 @router.get("/grading/schemes", response=list[SchemeOut])
 def list_schemes(request: HttpRequest) -> list[SchemeOut]:
-    return [SchemeOut.of(scheme) for scheme in selectors.scheme_list(actor=_actor(request))]
+    return [SchemeOut.of(scheme) for scheme in selectors.scheme_list(actor=api_actor(request))]
 
 
 @router.post("/grading/schemes", response={201: SchemeOut})
 def create_scheme(request: HttpRequest, payload: SchemeIn) -> Status[SchemeOut]:
     values = payload.model_dump(exclude={"tiers"})
     scheme = services.scheme_save(
-        actor=_actor(request), values=values, tiers=[tier.model_dump() for tier in payload.tiers]
+        actor=api_actor(request), values=values, tiers=[tier.model_dump() for tier in payload.tiers]
     )
     return Status(201, SchemeOut.of(scheme))
 
 
 @router.get("/grading/schemes/{int:scheme_id}", response=SchemeOut)
 def get_scheme(request: HttpRequest, scheme_id: int) -> SchemeOut:
-    return SchemeOut.of(selectors.scheme_get(actor=_actor(request), pk=scheme_id))
+    return SchemeOut.of(selectors.scheme_get(actor=api_actor(request), pk=scheme_id))
 
 
 @router.patch("/grading/schemes/{int:scheme_id}", response=SchemeOut)
 def update_scheme(request: HttpRequest, scheme_id: int, payload: SchemePatch) -> SchemeOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     scheme = selectors.scheme_get(actor=actor, pk=scheme_id)
     values = payload.model_dump(exclude_unset=True, exclude={"version", "tiers"})
     tiers = [tier.model_dump() for tier in payload.tiers] if payload.tiers is not None else None
@@ -291,7 +283,7 @@ def update_scheme(request: HttpRequest, scheme_id: int, payload: SchemePatch) ->
     summary="Evaluate every customer now (a background job; poll the run)",
 )
 def evaluate_scheme(request: HttpRequest, scheme_id: int) -> Status[Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
     run = services.evaluation_start(
         actor=actor, scheme=selectors.scheme_get(actor=actor, pk=scheme_id)
     )
@@ -304,7 +296,7 @@ def evaluate_scheme(request: HttpRequest, scheme_id: int) -> Status[Any]:
     summary="Preview the tier migration matrix without changing any grade",
 )
 def preview_scheme(request: HttpRequest, scheme_id: int) -> Status[Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
     run = services.evaluation_start(
         actor=actor, scheme=selectors.scheme_get(actor=actor, pk=scheme_id), preview=True
     )
@@ -313,7 +305,7 @@ def preview_scheme(request: HttpRequest, scheme_id: int) -> Status[Any]:
 
 @router.get("/grading/runs/{int:run_id}", response=RunOut)
 def get_run(request: HttpRequest, run_id: int) -> Any:
-    return selectors.run_get(actor=_actor(request), pk=run_id)
+    return selectors.run_get(actor=api_actor(request), pk=run_id)
 
 
 def _grade_out(item: dict[str, Any]) -> GradeOut:
@@ -342,14 +334,14 @@ def _grade_out(item: dict[str, Any]) -> GradeOut:
     summary="Every active scheme's grade of the customer, with its explanation",
 )
 def customer_grades(request: HttpRequest, customer_id: int) -> list[GradeOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     customer = customer_get(actor=actor, pk=customer_id)
     return [_grade_out(item) for item in selectors.customer_grades(actor=actor, customer=customer)]
 
 
 @router.get("/customers/{int:customer_id}/grade-history", response=list[ChangeOut])
 def customer_grade_history(request: HttpRequest, customer_id: int) -> list[ChangeOut]:
-    customer = customer_get(actor=_actor(request), pk=customer_id)
+    customer = customer_get(actor=api_actor(request), pk=customer_id)
     return [
         ChangeOut(
             scheme_id=change.scheme_id,
@@ -369,7 +361,7 @@ def customer_grade_history(request: HttpRequest, customer_id: int) -> list[Chang
     summary="Set (or with tier_code null, clear) an expert's tier for one scheme",
 )
 def override_grade(request: HttpRequest, customer_id: int, payload: OverrideIn) -> list[GradeOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     customer = customer_get(actor=actor, pk=customer_id)
     scheme = selectors.scheme_get(actor=actor, pk=payload.scheme_id)
     tier = None
@@ -396,7 +388,7 @@ def override_grade(request: HttpRequest, customer_id: int, payload: OverrideIn) 
     summary="Open follow-ups in the actor's scope (owner_id for one owner)",
 )
 def list_follow_ups(request: HttpRequest, query: Query[FollowUpQuery]) -> PageOut[FollowUpOut]:
-    actor = _actor(request)
+    actor = api_actor(request)
     page = keyset_page(
         selectors.follow_up_list(
             actor=actor,
@@ -429,7 +421,7 @@ def list_follow_ups(request: HttpRequest, query: Query[FollowUpQuery]) -> PageOu
 
 @router.post("/grading/follow-ups/{int:follow_up_id}/done", response={204: None})
 def close_follow_up(request: HttpRequest, follow_up_id: int) -> Status[None]:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.follow_up_close(
         actor=actor, follow_up=selectors.follow_up_get(actor=actor, pk=follow_up_id)
     )
@@ -449,13 +441,13 @@ def list_notifications(request: HttpRequest, unread: bool = False) -> list[Notif
             created_at=n.created_at,
             read=n.read_at is not None,
         )
-        for n in selectors.notification_list(actor=_actor(request), unread_only=unread)[:200]
+        for n in selectors.notification_list(actor=api_actor(request), unread_only=unread)[:200]
     ]
 
 
 @router.post("/grading/notifications/read", response=dict[str, int])
 def read_notifications(request: HttpRequest, payload: ReadIn) -> dict[str, int]:
-    return {"read": services.notifications_mark_read(actor=_actor(request), ids=payload.ids)}
+    return {"read": services.notifications_mark_read(actor=api_actor(request), ids=payload.ids)}
 
 
 @router.get(
@@ -464,7 +456,7 @@ def read_notifications(request: HttpRequest, payload: ReadIn) -> dict[str, int]:
     summary="Per tier: shares of customers, revenue, margin and interactions; Kotler level",
 )
 def effort_report(request: HttpRequest, scheme_id: int) -> list[dict[str, Any]]:
-    scheme = selectors.scheme_get(actor=_actor(request), pk=scheme_id)
+    scheme = selectors.scheme_get(actor=api_actor(request), pk=scheme_id)
     return [
         {
             **{k: v for k, v in row.items() if k != "tier"},
@@ -484,7 +476,7 @@ def effort_report(request: HttpRequest, scheme_id: int) -> list[dict[str, Any]]:
 def migration_report(
     request: HttpRequest, scheme_id: int, start: dt.datetime, end: dt.datetime
 ) -> list[dict[str, Any]]:
-    scheme = selectors.scheme_get(actor=_actor(request), pk=scheme_id)
+    scheme = selectors.scheme_get(actor=api_actor(request), pk=scheme_id)
     return selectors.migration_between(scheme=scheme, start=start, end=end)
 
 
@@ -494,7 +486,7 @@ def migration_report(
     summary="Customers per tier after each evaluation",
 )
 def distribution_report(request: HttpRequest, scheme_id: int) -> list[dict[str, Any]]:
-    scheme = selectors.scheme_get(actor=_actor(request), pk=scheme_id)
+    scheme = selectors.scheme_get(actor=api_actor(request), pk=scheme_id)
     return [
         {
             "taken_at": row["taken_at"].isoformat(),

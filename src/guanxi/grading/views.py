@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from guanxi.accounts.auth import page_actor
 from guanxi.accounts.models import User
 from guanxi.core.errors import DomainError
 from guanxi.core.forms import apply_domain_error
@@ -60,13 +60,6 @@ KOTLER = {
 CONFIG_FIELDS = {"dimensions", "cutoffs", "rest", "cells", "metric", "config"}
 
 
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    return user
-
-
 def _language() -> str:
     return get_language() or "en"
 
@@ -95,7 +88,7 @@ def _tier_name(tier: Tier | None, language: str) -> str:
 @login_required
 @require_GET
 def scheme_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "grading.view")
     language = _language()
     rows = [
@@ -129,7 +122,7 @@ def scheme_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def preset_install_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     try:
         scheme = services.preset_install(actor=actor, code=request.POST.get("preset", ""))
     except DomainError as error:
@@ -142,7 +135,7 @@ def preset_install_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def scheme_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "grading.view")
     scheme = selectors.scheme_get(actor=actor, pk=pk)
     language = _language()
@@ -184,7 +177,7 @@ def _apply_save_error(form: SchemeForm, formset: Any, error: DomainError) -> Non
 
 
 def _scheme_form_view(request: HttpRequest, scheme: Scheme | None) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "grading.admin")
     creating = scheme is None
     if request.method == "POST":
@@ -250,13 +243,13 @@ def scheme_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def scheme_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "grading.admin")
     return _scheme_form_view(request, selectors.scheme_get(actor=actor, pk=pk))
 
 
 def _start(request: HttpRequest, pk: int, *, preview: bool) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     scheme = selectors.scheme_get(actor=actor, pk=pk)
     try:
         run = services.evaluation_start(actor=actor, scheme=scheme, preview=preview)
@@ -337,7 +330,7 @@ def _preview(run_result: dict[str, Any], tiers: list[Tier], language: str) -> di
 @require_GET
 def run_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """A run's progress; polls itself (the `run` partial) while it is queued or running."""
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "grading.view")
     run = selectors.run_get(actor=actor, pk=pk)
     language = _language()
@@ -445,7 +438,7 @@ def _grades_fragment(
 @login_required
 @require_GET
 def customer_grades_view(request: HttpRequest, customer_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = customer_get(actor=actor, pk=customer_id)
     return _grades_fragment(request, actor, customer)
 
@@ -454,7 +447,7 @@ def customer_grades_view(request: HttpRequest, customer_id: int) -> HttpResponse
 @require_POST
 def customer_override_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     """Set (or, with action=clear, end) an override; htmx gets the fragment and a toast."""
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "grading.edit")
     customer = customer_get(actor=actor, pk=customer_id)
     scheme_id = request.POST.get("scheme", "")
@@ -543,7 +536,7 @@ def _notification_rows(actor: User) -> tuple[list[dict[str, Any]], bool]:
 @login_required
 @require_GET
 def follow_up_list_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "customers.view")
     today = timezone.localdate()
     mine, mine_truncated = _follow_up_rows(
@@ -588,7 +581,7 @@ def follow_up_list_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def follow_up_done_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Close a follow-up; htmx gets an empty answer (the row goes away) and a toast."""
-    actor = _actor(request)
+    actor = page_actor(request)
     follow_up = selectors.follow_up_get(actor=actor, pk=pk)
     try:
         services.follow_up_close(actor=actor, follow_up=follow_up)
@@ -611,7 +604,7 @@ def _back_query(request: HttpRequest) -> str:
 @login_required
 @require_POST
 def notifications_read_view(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     count = services.notifications_mark_read(actor=actor)
     messages.success(request, _("%(count)s notifications marked read.") % {"count": count})
     return redirect("grading:follow-ups")
@@ -627,7 +620,7 @@ def _end_of(day: dt.date) -> dt.datetime:
 @login_required
 @require_GET
 def scheme_reports_view(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = page_actor(request)
     require_perm(actor, "grading.view")
     scheme = selectors.scheme_get(actor=actor, pk=pk)
     language = _language()

@@ -7,10 +7,9 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest
 from ninja import File, Query, Router, UploadedFile
-from ninja.errors import AuthenticationError
 from ninja.responses import Status
 
-from guanxi.accounts.models import User
+from guanxi.accounts.auth import api_actor
 from guanxi.core.idempotency import idempotent
 from guanxi.core.schemas import PageOut
 from guanxi.customers.selectors import customer_get
@@ -27,13 +26,6 @@ from guanxi.interactions.schemas import (
 router = Router(tags=["interactions"])
 
 
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise AuthenticationError
-    return user
-
-
 @router.get(
     "/customers/{customer_id}/interactions",
     response=PageOut[InteractionOut],
@@ -43,7 +35,7 @@ def list_interactions(
     request: HttpRequest, customer_id: int, query: Query[InteractionQuery]
 ) -> PageOut[InteractionOut]:
     page = selectors.timeline(
-        actor=_actor(request),
+        actor=api_actor(request),
         customer_id=customer_id,
         cursor=query.cursor,
         limit=query.limit,
@@ -64,7 +56,7 @@ def list_interactions(
 def create_interaction(
     request: HttpRequest, customer_id: int, payload: InteractionIn
 ) -> Status[Any]:
-    actor = _actor(request)
+    actor = api_actor(request)
 
     def run() -> tuple[int, Any]:
         customer = customer_get(actor=actor, pk=customer_id)
@@ -80,7 +72,7 @@ def create_interaction(
 
 @router.get("/interactions/{interaction_id}", response=InteractionOut)
 def get_interaction(request: HttpRequest, interaction_id: int) -> InteractionOut:
-    found = selectors.interaction_get(actor=_actor(request), pk=interaction_id)
+    found = selectors.interaction_get(actor=api_actor(request), pk=interaction_id)
     return InteractionOut.from_interaction(found)
 
 
@@ -88,7 +80,7 @@ def get_interaction(request: HttpRequest, interaction_id: int) -> InteractionOut
 def update_interaction(
     request: HttpRequest, interaction_id: int, payload: InteractionPatch
 ) -> InteractionOut:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.interaction_update(
         actor=actor,
         interaction=selectors.interaction_get(actor=actor, pk=interaction_id),
@@ -102,7 +94,7 @@ def update_interaction(
 
 @router.delete("/interactions/{interaction_id}", response={204: None})
 def delete_interaction(request: HttpRequest, interaction_id: int) -> Status[None]:
-    actor = _actor(request)
+    actor = api_actor(request)
     services.interaction_delete(
         actor=actor, interaction=selectors.interaction_get(actor=actor, pk=interaction_id)
     )
@@ -117,7 +109,7 @@ def delete_interaction(request: HttpRequest, interaction_id: int) -> Status[None
 def upload_attachments(
     request: HttpRequest, interaction_id: int, files: File[list[UploadedFile]]
 ) -> Status[list[AttachmentOut]]:
-    actor = _actor(request)
+    actor = api_actor(request)
     attachments = services.attachments_add(
         actor=actor,
         interaction=selectors.interaction_get(actor=actor, pk=interaction_id),
@@ -132,4 +124,4 @@ def upload_attachments(
     summary="Download an attachment (always as a file, never shown inline)",
 )
 def download_attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
-    return download_response(selectors.attachment_get(actor=_actor(request), pk=attachment_id))
+    return download_response(selectors.attachment_get(actor=api_actor(request), pk=attachment_id))

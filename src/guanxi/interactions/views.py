@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from guanxi.accounts.auth import page_actor
 from guanxi.accounts.models import User
 from guanxi.core.errors import DomainError
 from guanxi.core.forms import apply_domain_error
@@ -24,13 +24,6 @@ from guanxi.interactions.forms import FORM_FIELD_OF, QuickLogForm
 from guanxi.interactions.models import Channel
 
 PAGE_SIZE = 20
-
-
-def _actor(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied
-    return user
 
 
 def _render(
@@ -62,7 +55,7 @@ def timeline_view(request: HttpRequest, customer_id: int) -> HttpResponse:
 
     A forged or stale cursor ends the list rather than repeating its start.
     """
-    actor = _actor(request)
+    actor = page_actor(request)
     channel = request.GET.get("channel", "")
     if channel not in Channel.values:
         channel = ""
@@ -95,7 +88,7 @@ def interaction_log_view(request: HttpRequest, customer_id: int) -> HttpResponse
 
     A refusal also answers 200 (htmx swaps only 2xx answers) with the errors on the form.
     """
-    actor = _actor(request)
+    actor = page_actor(request)
     customer = selectors.timeline_customer(actor=actor, customer_id=customer_id)
     form = QuickLogForm(request.POST, request.FILES)
     if form.is_valid():
@@ -121,4 +114,4 @@ def interaction_log_view(request: HttpRequest, customer_id: int) -> HttpResponse
 @require_GET
 def attachment_download_view(request: HttpRequest, pk: int) -> FileResponse:
     """A visible interaction's file, as a download under its original name."""
-    return download_response(selectors.attachment_get(actor=_actor(request), pk=pk))
+    return download_response(selectors.attachment_get(actor=page_actor(request), pk=pk))
