@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from guanxi.accounts.api import router as accounts_router
 from guanxi.accounts.auth import ApiTokenAuth, SessionAuth
+from guanxi.activities.api import router as activities_router
 from guanxi.audit.api import router as audit_router
 from guanxi.commerce.api import router as commerce_router
 from guanxi.core.errors import DomainError, problem
@@ -24,6 +25,9 @@ from guanxi.customers.api_imports import router as customer_imports_router
 from guanxi.customers.api_merge import router as customer_merge_router
 from guanxi.grading.api import router as grading_router
 from guanxi.interactions.api import router as interactions_router
+from guanxi.leads.api import router as leads_router
+from guanxi.sales.api import router as sales_router
+from guanxi.service.api import router as service_router
 
 api = NinjaAPI(
     title="Guanxi API",
@@ -42,6 +46,10 @@ api.add_router("/", grading_router)
 api.add_router("/", commerce_router)
 api.add_router("/", customer_imports_router)
 api.add_router("/", interactions_router)
+api.add_router("/", sales_router)
+api.add_router("/", leads_router)
+api.add_router("/", activities_router)
+api.add_router("/", service_router)
 
 
 def _messages() -> dict[str, str]:

@@ -82,6 +82,10 @@ INSTALLED_APPS = [
     "guanxi.commerce",
     # After the facts it reads, so that its demo loader grades the demo orders.
     "guanxi.grading",
+    "guanxi.sales",
+    "guanxi.leads",
+    "guanxi.activities",
+    "guanxi.service",
 ]
 
 MIDDLEWARE = [

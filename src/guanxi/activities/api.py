@@ -1,0 +1,7 @@
+"""Activities API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["activities"])

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LeadsConfig(AppConfig):
+    name = "guanxi.leads"
+    label = "leads"
+    verbose_name = _("Leads")

@@ -1,0 +1,1 @@
+"""Sales: pipelines, opportunities, the board, funnel, forecast, targets and quotes."""

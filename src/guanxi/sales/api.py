@@ -1,0 +1,7 @@
+"""Sales API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["sales"])

@@ -1,0 +1,1 @@
+"""The service desk: tickets, SLA clocks, email in and out, callbacks, surveys, knowledge base and the customer portal."""
