@@ -26,6 +26,7 @@ from guanxi.customers.api_merge import router as customer_merge_router
 from guanxi.grading.api import router as grading_router
 from guanxi.interactions.api import router as interactions_router
 from guanxi.leads.api import router as leads_router
+from guanxi.portal.api import router as portal_router
 from guanxi.sales.api import router as sales_router
 from guanxi.service.api import router as service_router
 
@@ -50,6 +51,7 @@ api.add_router("/", sales_router)
 api.add_router("/", leads_router)
 api.add_router("/", activities_router)
 api.add_router("/", service_router)
+api.add_router("/", portal_router)
 
 
 def _messages() -> dict[str, str]:

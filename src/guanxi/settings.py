@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "guanxi.leads",
     "guanxi.activities",
     "guanxi.service",
+    "guanxi.portal",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ urlpatterns = [
     path("leads/", include("guanxi.leads.urls")),
     path("activities/", include("guanxi.activities.urls")),
     path("service/", include("guanxi.service.urls")),
+    path("portal/", include("guanxi.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),

@@ -1,1 +1,2 @@
-"""Leads: capture, web-to-lead forms, intent levels, scoring, assignment, conversion and the public pool."""
+"""Leads: capture, web-to-lead forms, intent levels, scoring, assignment, conversion
+and the public pool."""

@@ -1,1 +1,2 @@
-"""The service desk: tickets, SLA clocks, email in and out, callbacks, surveys, knowledge base and the customer portal."""
+"""The service desk: tickets, SLA clocks, email in and out, assignment, escalation and
+callbacks."""

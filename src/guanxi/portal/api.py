@@ -1,0 +1,7 @@
+"""Portal, surveys and knowledge base API."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["portal"])
