@@ -105,3 +105,61 @@ def bearer(api_token: Callable[[Any], str]) -> Callable[[Any], dict[str, str]]:
         return {"Authorization": f"Bearer {api_token(user)}"}
 
     return make
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Any:
+    """A real SMTP server (aiosmtpd) on a free local port; Django sends through it.
+
+    ``smtp_server.messages`` holds each received message as an ``email.message.Message``
+    with its envelope in ``X-Envelope-From`` / ``X-Envelope-To`` headers (waiting briefly).
+    """
+    import socket
+    import time
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    class Collector:
+        def __init__(self) -> None:
+            self.received: list[Any] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            message = message_from_bytes(envelope.original_content, policy=policy.default)
+            message["X-Envelope-From"] = envelope.mail_from
+            message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+            self.received.append(message)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+
+    class Server:
+        host = "127.0.0.1"
+
+        def __init__(self) -> None:
+            self.port = port
+
+        @property
+        def messages(self) -> list[Any]:
+            return list(handler.received)
+
+        def wait_for(self, count: int, timeout: float = 5.0) -> list[Any]:
+            deadline = time.monotonic() + timeout
+            while len(handler.received) < count and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return list(handler.received)
+
+    try:
+        yield Server()
+    finally:
+        controller.stop()

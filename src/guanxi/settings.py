@@ -189,6 +189,30 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- email --------------------------------------------------------------------------------------
+
+# GUANXI_SMTP_URL=smtp://user:password@host:587?tls=1 (or ?ssl=1) sends mail through a server;
+# without it every message is written as a file under var/mail, so nothing is lost.
+SMTP_URL = os.environ.get("GUANXI_SMTP_URL", "")
+DEFAULT_FROM_EMAIL = os.environ.get("GUANXI_MAIL_FROM", "Guanxi <guanxi@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if SMTP_URL:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    _smtp = urlsplit(SMTP_URL)
+    _smtp_options = parse_qs(_smtp.query)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp.hostname or "127.0.0.1"
+    EMAIL_PORT = _smtp.port or 25
+    EMAIL_HOST_USER = unquote(_smtp.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_smtp.password or "")
+    EMAIL_USE_TLS = _smtp_options.get("tls", ["0"])[0] == "1"
+    EMAIL_USE_SSL = _smtp_options.get("ssl", ["0"])[0] == "1"
+    EMAIL_TIMEOUT = env_int("GUANXI_SMTP_TIMEOUT", 20)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+
 BROKER_URL = os.environ.get("GUANXI_BROKER_URL", "")
 # "celery" sends tasks to workers over the broker; "thread" runs them in this process after
 # the transaction commits; "eager" runs them at once in the caller (tests).
