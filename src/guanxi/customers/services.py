@@ -454,18 +454,24 @@ def customer_update(
 
 @transaction.atomic
 def customer_assign(
-    *, actor: User, customers: QuerySet[Customer], owner: User, reason: str = ""
+    *, actor: User | None, customers: QuerySet[Customer], owner: User | None, reason: str = ""
 ) -> int:
-    """Give visible customers a new owner (and the owner's team), with history rows."""
-    require_perm(actor, "customers.edit")
-    if not owner.is_active:
+    """Give visible customers a new owner (and the owner's team), with history rows.
+
+    actor None: a system move already authorised by its caller (the public pool's claim
+    and return); owner None leaves the customers ownerless in their team (back in the pool).
+    """
+    if actor is not None:
+        require_perm(actor, "customers.edit")
+    if owner is not None and not owner.is_active:
         raise DomainError(_("The owner must be an active user."), field="owner")
     from simple_history.utils import bulk_update_with_history
 
     changed = list(customers.select_for_update())
     for customer in changed:
         customer.owner = owner
-        customer.team = owner.team
+        if owner is not None:
+            customer.team = owner.team
         customer.version += 1
         customer._change_reason = reason or "assign"  # type: ignore[attr-defined]
     bulk_update_with_history(
@@ -479,8 +485,8 @@ def customer_assign(
     events.publish_on_commit(
         "customer.owner_changed",
         customer_ids=[c.pk for c in changed],
-        owner_id=owner.pk,
-        actor_id=actor.pk,
+        owner_id=owner.pk if owner is not None else None,
+        actor_id=actor.pk if actor is not None else None,
     )
     return len(changed)
 
