@@ -244,6 +244,40 @@ def customer_list(*, actor: User, filters: CustomerFilters | None = None) -> Que
     return qs.select_related("owner", "team", "industry").order_by(*filters.ordering)
 
 
+LIST_PAGE_FIELDS = (
+    "pk",
+    "code",
+    "kind",
+    "name",
+    "status",
+    "city",
+    "created_at",
+    "updated_at",
+    "owner_id",
+    "phone",
+    "custom_fields",
+    "owner__username",
+    "owner__display_name",
+    "owner__first_name",
+    "owner__last_name",
+)
+
+
+def customer_list_page(
+    *, actor: User, filters: CustomerFilters | None = None
+) -> QuerySet[Customer]:
+    """`customer_list` narrowed to the columns the list page shows, the owner joined.
+
+    Loading whole rows (and the owner's) costs more than the query itself at 50 rows a page.
+    """
+    return (
+        customer_list(actor=actor, filters=filters)
+        .select_related(None)
+        .select_related("owner")
+        .only(*LIST_PAGE_FIELDS)
+    )
+
+
 def customer_get(*, actor: User, pk: int) -> Customer:
     """One visible customer with owner, team and industry; anything else is 404."""
     found = (

@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:pk>/addresses/", views.address_create_view, name="address-create"),
     path("<int:pk>/consents/", views.consent_record_view, name="consent-record"),
     path("<int:pk>/labels/", views.customer_tags_view, name="labels"),
+    path("<int:pk>/forms/<str:part>/", views.customer_form_part_view, name="form-part"),
     path("", include("guanxi.customers.urls_merge")),
     path("", include("guanxi.customers.urls_imports")),
 ]

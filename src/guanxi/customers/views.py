@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -88,14 +88,31 @@ def _query_without_cursor(params: QueryDict) -> str:
     return urlencode(kept)
 
 
-def _rows(actor: User, customers: list[Any]) -> list[dict[str, Any]]:
+def _rows(customers: list[Any]) -> list[dict[str, Any]]:
+    """The list's cells that are not plain attributes, computed once per page.
+
+    Choice labels come from dicts built once per request (`get_kind_display` rebuilds the
+    choices on every call) and only the phone is decrypted: the list shows nothing else.
+    """
+    kinds = {value: str(label) for value, label in CustomerKind.choices}
+    statuses = {value: str(label) for value, label in CustomerStatus.choices}
     return [
         {
             "customer": customer,
+            "kind": kinds.get(customer.kind, customer.kind),
+            "status": statuses.get(customer.status, customer.status),
+            "owner": str(customer.owner) if customer.owner_id else "",
             "phone": crypto.mask("phone", customer.phone),
-            "email": crypto.mask("email", customer.email),
         }
         for customer in customers
+    ]
+
+
+def _industry_options(language: str) -> list[tuple[int, str]]:
+    name = "name_zh" if language.startswith("zh") else "name_en"
+    return [
+        (industry.pk, f"{industry.code} {getattr(industry, name)}")
+        for industry in selectors.industry_list().only("pk", "code", name)
     ]
 
 
@@ -104,7 +121,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     actor = page_actor(request)
     require_perm(actor, "customers.view")
     filters = filters_from_query(request.GET)
-    queryset = selectors.customer_list(actor=actor, filters=filters)
+    queryset = selectors.customer_list_page(actor=actor, filters=filters)
     try:
         page = keyset_page(
             queryset, cursor=request.GET.get("cursor"), limit=50, ordering=filters.ordering
@@ -116,19 +133,30 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     columns = [{"key": d.key, "label": d.label(language)} for d in definitions if d.show_in_list]
     context = {
         "page": page,
-        "rows": _rows(actor, page.items),
-        "filters": filters,
+        "rows": _rows(page.items),
+        "detail_prefix": reverse("customers:list"),
         "query": _query_without_cursor(request.GET),
         "columns": columns,
+        "can_edit": has_perm(actor, "customers.edit"),
+    }
+    if request.htmx:  # type: ignore[attr-defined]  # set by django-htmx's middleware
+        return render(request, "customers/list.html#rows", context)
+    context |= {
+        "filters": filters,
         "kinds": CustomerKind.choices,
         "statuses": CustomerStatus.choices,
         "sources": SourceChannel.choices,
         "stages": LifecycleStage.choices,
-        "industries": selectors.industry_list(),
-        "groups": selectors.group_list(actor=actor),
-        "tags": selectors.tag_list(actor=actor),
-        "teams": team_list(actor=actor),
-        "owners": selectors.assignable_users(actor=actor)[:500],
+        "industries": _industry_options(language),
+        "groups": list(selectors.group_list(actor=actor).only("pk", "name")),
+        "tags": list(selectors.tag_list(actor=actor).only("pk", "name")),
+        "teams": list(team_list(actor=actor)),
+        "owners": [
+            (user.pk, str(user))
+            for user in selectors.assignable_users(actor=actor).only(
+                "pk", "username", "display_name", "first_name", "last_name"
+            )[:500]
+        ],
         "saved_filters": selectors.saved_filter_list(actor=actor),
         "custom_filters": [
             {
@@ -141,11 +169,8 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
             for d in definitions
         ],
         "can_create": has_perm(actor, "customers.create"),
-        "can_edit": has_perm(actor, "customers.edit"),
         "can_export": has_perm(actor, "customers.export"),
     }
-    if request.htmx:  # type: ignore[attr-defined]  # set by django-htmx's middleware
-        return render(request, "customers/list.html#rows", context)
     return render(request, "customers/list.html", context)
 
 
@@ -291,11 +316,15 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "bank_account": crypto.mask("bank_account", customer.bank_account),
     }
     language = get_language() or "en"
-    custom = [
-        {"label": d.label(language), "value": customer.custom_fields.get(d.key)}
-        for d in selectors.custom_field_list(target="customer")
-        if d.key in (customer.custom_fields or {})
-    ]
+    custom = (
+        [
+            {"label": d.label(language), "value": customer.custom_fields.get(d.key)}
+            for d in selectors.custom_field_list(target="customer")
+            if d.key in customer.custom_fields
+        ]
+        if customer.custom_fields
+        else []
+    )
     contacts = [
         {
             "contact": contact,
@@ -321,14 +350,33 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": has_perm(actor, "customers.edit")
         or (customer.owner_id == actor.pk and has_perm(actor, "customers.create")),
         "can_delete": has_perm(actor, "customers.delete"),
-        "contact_form": ContactForm(),
-        "address_form": AddressForm(),
-        "consent_form": ConsentForm(),
         "timeline_url": _panel_url(actor, "interactions", "interactions:timeline", customer.pk),
         "grades_url": _panel_url(actor, "grading", "grading:customer-grades", customer.pk),
         "commerce_url": _panel_url(actor, "commerce", "commerce:customer-summary", customer.pk),
     }
     return render(request, "customers/detail.html", context)
+
+
+FORM_PARTS: dict[str, type[Any]] = {
+    "contact": ContactForm,
+    "address": AddressForm,
+    "consent": ConsentForm,
+}
+
+
+@login_required
+def customer_form_part_view(request: HttpRequest, pk: int, part: str) -> HttpResponse:
+    """One of the 360 page's empty forms (contact, address, consent), fetched when its
+    section is opened: building them with the page costs more than the rest of it."""
+    customer = selectors.customer_get(actor=page_actor(request), pk=pk)
+    form_class = FORM_PARTS.get(part)
+    if form_class is None:
+        raise Http404
+    return render(
+        request,
+        f"customers/detail.html#{part}_form",
+        {"customer": customer, "form": form_class()},
+    )
 
 
 def _panel_url(actor: User, module: str, name: str, customer_id: int) -> str | None:
