@@ -192,9 +192,7 @@ class SurveyInvitation(models.Model):
     valid until `expires_at`, answerable once."""
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+"
-    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey(
         "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -231,9 +229,7 @@ class SurveyResponse(models.Model):
         SurveyInvitation, on_delete=models.CASCADE, related_name="response"
     )
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+"
-    )
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     score = models.PositiveSmallIntegerField(_("overall score"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), db_index=True)
 

@@ -1,0 +1,68 @@
+"""Portal commands: the knowledge base, surveys and portal accounts (see each module)."""
+
+from guanxi.portal.services.accounts import (
+    LoginLocked,
+    portal_account_set_active,
+    portal_authenticate,
+    portal_invite,
+    portal_link_request,
+    portal_link_use,
+    portal_password_set,
+    portal_session_account,
+    portal_session_end,
+    portal_session_start,
+)
+from guanxi.portal.services.knowledge import (
+    article_create,
+    article_delete,
+    article_update,
+    article_vote,
+    category_save,
+)
+from guanxi.portal.services.surveys import (
+    LinkExpired,
+    LinkRefused,
+    LinkUsed,
+    csat_for_ticket,
+    invitation_check,
+    invitation_resolve,
+    invitations_send,
+    nps_send_due,
+    survey_answer,
+    survey_create,
+    survey_send,
+    survey_set_active,
+)
+from guanxi.portal.services.tickets import portal_ticket_open, portal_ticket_reply
+
+__all__ = [
+    "LinkExpired",
+    "LinkRefused",
+    "LinkUsed",
+    "LoginLocked",
+    "article_create",
+    "article_delete",
+    "article_update",
+    "article_vote",
+    "category_save",
+    "csat_for_ticket",
+    "invitation_check",
+    "invitation_resolve",
+    "invitations_send",
+    "nps_send_due",
+    "portal_account_set_active",
+    "portal_authenticate",
+    "portal_invite",
+    "portal_link_request",
+    "portal_link_use",
+    "portal_password_set",
+    "portal_session_account",
+    "portal_session_end",
+    "portal_session_start",
+    "portal_ticket_open",
+    "portal_ticket_reply",
+    "survey_answer",
+    "survey_create",
+    "survey_send",
+    "survey_set_active",
+]
