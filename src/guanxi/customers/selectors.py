@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import OperationalError, connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
@@ -113,6 +114,48 @@ def _via_contacts(**lookup: str) -> Q:
     return Q(pk__in=ids) if ids else Q(pk__in=[])
 
 
+NAME_FTS_TABLE = "customers_customer_name_fts"
+NAME_FTS_LIMIT = 2000
+
+
+def _name_fts_ids(term: str, limit: int) -> list[int] | None:
+    """Ids (newest first, at most `limit`) of customers whose name or legal name contains
+    `term`, read from SQLite's FTS5 trigram table (migration 0008); None without one.
+
+    Case-insensitive like LIKE, and for non-ASCII letters too. Needs 3+ characters.
+    """
+    if connection.vendor != "sqlite":
+        return None
+    phrase = '"' + term.replace('"', '""') + '"'
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(
+                f"SELECT rowid FROM {NAME_FTS_TABLE} WHERE {NAME_FTS_TABLE} MATCH %s "  # noqa: S608 - a constant
+                "ORDER BY rowid DESC LIMIT %s",
+                [phrase, limit],
+            )
+        except OperationalError:  # an SQLite without FTS5: the migration built no table
+            return None
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _name_contains(term: str) -> Q:
+    """Name or legal name contains `term`, case-insensitive, as an indexed condition.
+
+    PostgreSQL serves the LIKE from trigram indexes. SQLite's LIKE '%…%' is a scan, so a
+    term of 3+ characters is looked up in the FTS5 trigram table first, as an id list; when
+    more than NAME_FTS_LIMIT customers match, the term is common, a newest-first walk finds
+    a page at once, and the LIKE stays (an id list that long costs more than the walk).
+    """
+    like = Q(name__icontains=term) | Q(legal_name__icontains=term)
+    if len(term) < 3:
+        return like
+    ids = _name_fts_ids(term, NAME_FTS_LIMIT + 1)
+    if ids is None or len(ids) > NAME_FTS_LIMIT:
+        return like
+    return Q(pk__in=ids)
+
+
 def search_condition(term: str) -> Q:
     """What one search-box term matches: name (substring, pinyin, initials), code, phone
     (full or last four), email, ID number or credit code.
@@ -167,7 +210,7 @@ def search_condition(term: str) -> Q:
     letters = term.lower().replace(" ", "")
     pinyin = letters.isascii() and letters.isalpha()
     if len(term) >= 3 or not pinyin:
-        condition |= Q(name__icontains=term) | Q(legal_name__icontains=term)
+        condition |= _name_contains(term)
     if pinyin:
         # One or two Latin letters read as pinyin initials ("zw" → 张伟): a substring that
         # short matches most names and no index can serve it.

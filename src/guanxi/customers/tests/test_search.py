@@ -137,3 +137,117 @@ def test_search_stays_within_the_data_scope(make_user: Any, teams: dict[str, Any
     )
 
     assert _search(east_rep, "王") == {mine.pk}
+
+
+LATIN_WORDS = ["Acme", "Trading", "Wilson", "Johnson", "Global", "Sonic", "Harbor", "Mason"]
+
+
+@pytest.fixture
+def latin_customers(manager: Any) -> list[Customer]:
+    rng = random.Random(5)
+    customers = []
+    for index in range(80):
+        kind = rng.choice(["person", "enterprise"])
+        values = {"kind": kind, "name": " ".join(rng.sample(LATIN_WORDS, 2)) + f" {index}"}
+        if kind == "enterprise":
+            values["legal_name"] = " ".join(rng.sample(LATIN_WORDS, 3)) + " Ltd."
+        customers.append(customer_create(actor=manager, values=values, allow_duplicate=True))
+    return customers
+
+
+def _contains(customer: Customer, term: str) -> bool:
+    return term.lower() in f"{customer.name}\n{customer.legal_name}".lower()
+
+
+def test_latin_substrings_of_three_or_more_find_exactly_what_a_full_scan_finds(
+    manager: Any, latin_customers: list[Customer]
+) -> None:
+    rng = random.Random(13)
+    texts = [c.name for c in latin_customers] + [c.legal_name for c in latin_customers]
+    samples = {
+        text[i : i + n].strip()
+        for text in rng.sample([t for t in texts if t], 40)
+        for n in (3, 4, 6)
+        for i in range(0, max(len(text) - n, 0), 3)
+    }
+    terms = {term for term in samples if len(term) >= 3}
+    terms |= {term.upper() for term in list(terms)[:20]} | {"son 1", "Ltd.", "nosuchname"}
+
+    mismatches = {
+        term: (_search(manager, term), {c.pk for c in latin_customers if _contains(c, term)})
+        for term in sorted(terms)
+        if _search(manager, term) != {c.pk for c in latin_customers if _contains(c, term)}
+    }
+
+    assert len(terms) > 100
+    assert mismatches == {}
+
+
+def test_a_common_fragment_past_the_index_limit_still_finds_every_match(
+    manager: Any, latin_customers: list[Customer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("guanxi.customers.selectors.NAME_FTS_LIMIT", 3)
+
+    found = _search(manager, "son")
+
+    assert found == {c.pk for c in latin_customers if _contains(c, "son")}
+    assert len(found) > 3
+
+
+def test_a_renamed_customer_is_found_by_the_new_name_only(manager: Any) -> None:
+    from guanxi.customers.services import customer_update
+
+    customer = customer_create(actor=manager, values={"kind": "enterprise", "name": "Acme Trading"})
+
+    customer_update(
+        actor=manager,
+        customer=customer,
+        values={"name": "Globex Harbor", "legal_name": "Globex Holdings Ltd."},
+        version=customer.version,
+    )
+
+    assert (_search(manager, "acme"), _search(manager, "harb"), _search(manager, "holdings")) == (
+        set(),
+        {customer.pk},
+        {customer.pk},
+    )
+
+
+def test_a_deleted_customer_leaves_no_trace_in_name_search(manager: Any, admin_user: Any) -> None:
+    from guanxi.customers.services import customer_delete
+
+    gone = customer_create(actor=manager, values={"kind": "person", "name": "Mason Wilson"})
+    customer_delete(actor=admin_user, customer=gone)
+
+    kept = customer_create(actor=manager, values={"kind": "person", "name": "Mason Wilson"})
+
+    assert _search(manager, "mason") == {kept.pk}
+
+
+def test_a_term_with_quotes_and_operators_is_read_literally(manager: Any) -> None:
+    match = customer_create(actor=manager, values={"kind": "person", "name": 'Tom "AND" O*Brien'})
+    customer_create(actor=manager, values={"kind": "person", "name": "Tom Brien"})
+
+    assert (_search(manager, '"AND" O*'), _search(manager, "AND OR")) == ({match.pk}, set())
+
+
+@pytest.mark.django_db
+def test_sqlite_keeps_the_name_index_in_step_with_triggers() -> None:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL serves name substrings from trigram indexes")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+            ["customers_customer"],
+        )
+        triggers = {row[0] for row in cursor.fetchall()}
+
+    # A later migration that rebuilds customers_customer on SQLite drops its triggers:
+    # it must create these again, or name search silently stops seeing changes.
+    assert triggers >= {
+        "customers_customer_name_fts_insert",
+        "customers_customer_name_fts_update",
+        "customers_customer_name_fts_delete",
+    }
