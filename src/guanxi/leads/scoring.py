@@ -143,14 +143,18 @@ def lead_score_refresh(lead: Lead) -> Lead:
     lead.score, lead.score_breakdown = score_of(
         lead, rules=_active_rules(), events=events, config=config
     )
+    # The caller's copy may predate a hand-set intent: the stored flag decides.
+    lead.intent_by_hand = bool(
+        Lead.objects.filter(pk=lead.pk).values_list("intent_by_hand", flat=True).first()
+    )
     if not lead.intent_by_hand:
         lead.intent = intent_for(lead.score, config)
     lead.scored_at = timezone.now()
     Lead.objects.filter(pk=lead.pk).update(
         score=lead.score,
         score_breakdown=lead.score_breakdown,
-        intent=lead.intent,
         scored_at=lead.scored_at,
+        **({} if lead.intent_by_hand else {"intent": lead.intent}),
     )
     return lead
 
