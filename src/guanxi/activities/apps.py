@@ -6,3 +6,12 @@ class ActivitiesConfig(AppConfig):
     name = "guanxi.activities"
     label = "activities"
     verbose_name = _("Activities")
+
+    def ready(self) -> None:
+        from guanxi.core.navigation import NavItem, register
+
+        # Every signed-in user has a day, tasks and notifications of their own: no permission.
+        # Giving tasks to others and editing theirs needs sales.create / sales.edit (services).
+        register(NavItem("my-day", _("My day"), "activities:my-day", "", "sun"))
+        register(NavItem("tasks", _("Tasks"), "activities:tasks", "", "check2-square"))
+        register(NavItem("calendar", _("Calendar"), "activities:calendar", "", "calendar3"))

@@ -7,7 +7,8 @@ to one user and are only ever read by that user.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as dt
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -29,7 +30,14 @@ class Priority(models.TextChoices):
 
 
 # Sorting by priority: urgent first.
-PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+PRIORITY_RANK: dict[str, int] = {
+    Priority.URGENT: 0,
+    Priority.HIGH: 1,
+    Priority.NORMAL: 2,
+    Priority.LOW: 3,
+}
+# Where tasks without a due time sort: after every dated one (keyset pages need a value).
+NO_DUE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 
 class Status(models.TextChoices):
@@ -85,10 +93,12 @@ class Task(TimeStampedModel):
         related_name="+",
     )
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    due_sort = models.DateTimeField(editable=False, default=NO_DUE)
     all_day = models.BooleanField(_("all day"), default=False)
     priority = models.CharField(
         _("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL
     )
+    priority_rank = models.PositiveSmallIntegerField(editable=False, default=2)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
     )
@@ -117,7 +127,9 @@ class Task(TimeStampedModel):
         _("source"), max_length=20, choices=Source.choices, default=Source.MANUAL, blank=True
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "reminded_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "reminded_at", "due_sort", "priority_rank"]
+    )
     objects = TaskQuerySet.as_manager()
 
     class Meta:
@@ -126,6 +138,7 @@ class Task(TimeStampedModel):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["owner", "status", "due_at"], name="task_owner_status_due"),
             models.Index(fields=["team", "status", "due_at"], name="task_team_status_due"),
+            models.Index(fields=["owner", "due_sort", "id"], name="task_owner_due_sort"),
             models.Index(fields=["customer", "status"], name="task_customer_status"),
             models.Index(fields=["related_type", "related_id"], name="task_related"),
             # The reminder job's scan: only rows still waiting for their reminder.
@@ -138,6 +151,15 @@ class Task(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.due_sort = self.due_at or NO_DUE
+        self.priority_rank = PRIORITY_RANK.get(self.priority, 2)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Status.OPEN
 
 
 class Notification(models.Model):

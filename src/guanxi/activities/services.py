@@ -344,15 +344,20 @@ def notification_mark_read(*, actor: User, notification: Notification) -> Notifi
 
 
 def notifications_mark_all_read(*, actor: User) -> int:
-    """Mark every unread notification of the actor read (their grading ones too)."""
-    from guanxi.grading.models import Notification as GradingNotification
+    """Mark every unread notification of the actor read (their grading ones too, through
+    grading's own service)."""
+    from guanxi.grading import services as grading
 
     now = timezone.now()
     changed = Notification.objects.filter(user=actor, read_at__isnull=True).update(read_at=now)
-    changed += GradingNotification.objects.filter(user=actor, read_at__isnull=True).update(
-        read_at=now
-    )
-    return changed
+    return changed + grading.notifications_mark_read(actor=actor)
+
+
+def grading_notification_mark_read(*, actor: User, pk: int) -> int:
+    """Mark one of the actor's grading notifications read (grading's service; 0 if foreign)."""
+    from guanxi.grading import services as grading
+
+    return grading.notifications_mark_read(actor=actor, ids=[pk])
 
 
 # ---------------------------------------------------------------- reminders
