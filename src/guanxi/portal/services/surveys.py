@@ -419,7 +419,7 @@ def survey_answer(
             answer.response = response
         Answer.objects.bulk_create(answers)
         if _is_unhappy(locked.survey, score):
-            transaction.on_commit(lambda: _follow_up(response.pk))
+            transaction.on_commit(lambda: _follow_up(response.pk), robust=True)
         events.publish_on_commit(
             "survey.answered",
             survey_id=locked.survey_id,
@@ -443,7 +443,7 @@ def _is_unhappy(survey: Survey, score: int | None) -> bool:
 def _follow_up(response_id: int) -> None:
     """A task for the customer's owner to call back an unhappy customer."""
     response = (
-        SurveyResponse.objects.select_related("customer__owner", "survey")
+        SurveyResponse.objects.select_related("customer__owner", "survey", "invitation")
         .filter(pk=response_id)
         .first()
     )
@@ -467,7 +467,7 @@ def _follow_up(response_id: int) -> None:
         customer=response.customer,
         related=response,
         description=_("Call the customer, listen, and log what was agreed."),
-        source="survey",
+        source="ticket" if response.invitation.ticket_id else "other",
         due_at=timezone.now() + dt.timedelta(days=1),
     )
 
