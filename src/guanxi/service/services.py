@@ -1,0 +1,672 @@
+"""Service desk commands: open, reply, move through the workflow, assign, merge, link, attach.
+
+Every command takes the acting user first (None for the system: inbound mail, the portal's
+contacts, periodic jobs), checks the "service" permission for users, writes, records the
+change in the ticket's history and publishes its event after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import models, transaction
+from django.db.models import Count, F, Q
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.accounts.models import User
+from guanxi.core import events
+from guanxi.core.errors import DomainError, check_version
+from guanxi.core.permissions import require_perm
+from guanxi.core.tasks import enqueue
+from guanxi.customers.models import Contact, Customer, CustomerStatus
+from guanxi.customers.selectors import customer_get
+from guanxi.grading.selectors import service_policy
+from guanxi.interactions.files import sniff
+from guanxi.interactions.services import max_attachment_bytes
+from guanxi.service.business import Clock
+from guanxi.service.models import (
+    ACTIVE_STATUSES,
+    PAUSED_STATUSES,
+    PRIORITY_ORDER,
+    TRANSITIONS,
+    AgentMembership,
+    AssignmentRule,
+    AssignmentStrategy,
+    SlaPolicy,
+    Ticket,
+    TicketAttachment,
+    TicketCategory,
+    TicketChange,
+    TicketChannel,
+    TicketLink,
+    TicketMessage,
+    TicketPriority,
+    TicketStatus,
+    TicketType,
+)
+
+MAX_FILES = 10
+BULK_LIMIT = 500
+EDITABLE_FIELDS = ("subject", "description", "type", "priority", "category", "contact")
+
+
+def _choice(value: str, choices: Any, field: str) -> str:
+    if value not in choices.values:
+        raise DomainError(_("“%(value)s” is not a valid choice.") % {"value": value}, field=field)
+    return value
+
+
+def _log(ticket: Ticket, actor: User | None, changes: Iterable[tuple[str, Any, Any]]) -> None:
+    rows = [
+        TicketChange(
+            ticket=ticket,
+            actor=actor,
+            field=field,
+            old_value=str(old if old is not None else "")[:200],
+            new_value=str(new if new is not None else "")[:200],
+        )
+        for field, old, new in changes
+        if old != new
+    ]
+    TicketChange.objects.bulk_create(rows)
+
+
+def _number(pk: int) -> str:
+    return f"T-{pk:06d}"
+
+
+# --- SLA ------------------------------------------------------------------------------------
+
+
+def sla_class_of(customer_id: int) -> str:
+    """The SLA class of the customer's tier in the primary grading scheme ("" without one)."""
+    tier = service_policy(customer_id=customer_id)
+    return (tier.sla_class or "") if tier is not None else ""
+
+
+def sla_policy_for(sla_class: str, priority: str) -> SlaPolicy | None:
+    """The policy for the class and priority, else the classless one for the priority."""
+    policies = {
+        p.sla_class: p
+        for p in SlaPolicy.objects.filter(
+            sla_class__in={sla_class, ""}, priority=priority
+        ).select_related("calendar")
+    }
+    return policies.get(sla_class) or policies.get("")
+
+
+def clock_of(policy: SlaPolicy | None) -> Clock:
+    return Clock.of(policy.calendar if policy is not None else None)
+
+
+def _sla_start(ticket: Ticket, *, start: dt.datetime) -> None:
+    """Set the ticket's policy and due times from `start` (the ticket's opening)."""
+    ticket.sla_class = sla_class_of(ticket.customer_id)
+    policy = sla_policy_for(ticket.sla_class, ticket.priority)
+    ticket.sla_policy = policy
+    if policy is None:
+        ticket.first_response_due_at = ticket.resolution_due_at = None
+        return
+    clock = clock_of(policy)
+    ticket.first_response_due_at = clock.add(start, policy.first_response_minutes)
+    ticket.resolution_due_at = clock.add(start, policy.resolution_minutes)
+
+
+def _sla_pause(ticket: Ticket, now: dt.datetime) -> None:
+    if ticket.paused_at is None:
+        ticket.paused_at = now
+
+
+def _sla_resume(ticket: Ticket, now: dt.datetime) -> None:
+    """Move the due times forward: what was left at the pause is left again now."""
+    if ticket.paused_at is None:
+        return
+    policy = ticket.sla_policy
+    clock = Clock.of(None) if policy is None else Clock.of(policy.calendar)
+    paused = ticket.paused_at
+    for name in ("first_response_due_at", "resolution_due_at"):
+        due = getattr(ticket, name)
+        if due is not None and due > paused:
+            setattr(ticket, name, clock.add(now, clock.between(paused, due)))
+    ticket.paused_at = None
+
+
+# --- assignment -----------------------------------------------------------------------------
+
+
+def _rule_for(ticket: Ticket) -> AssignmentRule | None:
+    rules = AssignmentRule.objects.filter(is_active=True).filter(
+        Q(category__isnull=True) | Q(category_id=ticket.category_id),
+        Q(type="") | Q(type=ticket.type),
+        Q(channel="") | Q(channel=ticket.channel),
+    )
+    return rules.select_related("group").order_by("position", "pk").first()
+
+
+def _pick_agent(rule: AssignmentRule) -> User | None:
+    """An available member of the rule's group (with its skill): the one who waited longest
+    since their last ticket (round robin), or the one with the fewest open tickets (load).
+    The membership row is locked so that two tickets at once do not go to the same agent."""
+    members = list(
+        AgentMembership.objects.select_for_update(of=("self",))
+        .filter(group=rule.group, is_available=True, user__is_active=True)
+        .select_related("user")
+        .order_by(F("last_assigned_at").asc(nulls_first=True), "pk")
+    )
+    if rule.skill:
+        wanted = rule.skill.strip().lower()
+        members = [m for m in members if wanted in m.skill_set()]
+    if not members:
+        return None
+    if rule.strategy == AssignmentStrategy.LOAD:
+        loads = dict(
+            Ticket.objects.filter(
+                assignee_id__in=[m.user_id for m in members], status__in=ACTIVE_STATUSES
+            )
+            .values_list("assignee_id")
+            .annotate(n=Count("pk"))
+            .values_list("assignee_id", "n")
+        )
+        chosen = min(members, key=lambda m: loads.get(m.user_id, 0))
+    else:
+        chosen = members[0]
+    chosen.last_assigned_at = timezone.now()
+    chosen.save(update_fields=["last_assigned_at"])
+    return chosen.user
+
+
+def _auto_assign(ticket: Ticket) -> None:
+    rule = _rule_for(ticket)
+    group = rule.group if rule is not None else None
+    if group is None and ticket.category_id is not None:
+        category = TicketCategory.objects.select_related("group").get(pk=ticket.category_id)
+        group = category.group
+    if group is None:
+        return
+    ticket.group = group
+    if group.team_id is not None:
+        ticket.team_id = group.team_id
+    if rule is not None:
+        ticket.assignee = _pick_agent(rule)
+
+
+# --- tickets --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    actor: User | None,
+    customer: Customer,
+    subject: str,
+    description: str,
+    contact: Contact | None = None,
+    channel: str = "web",
+    type: str = "inquiry",
+    priority: str = "normal",
+    category: TicketCategory | None = None,
+    files: list[UploadedFile] | None = None,
+) -> Ticket:
+    """Open a ticket for a customer (visible to the actor, when there is one).
+
+    Sets its SLA clocks from the customer's tier and the priority, assigns it by the first
+    matching assignment rule, stores checked attachments. Publishes ticket.created.
+    """
+    if actor is not None:
+        require_perm(actor, "service.create")
+        customer = customer_get(actor=actor, pk=customer.pk)
+    if customer.status == CustomerStatus.MERGED:
+        raise DomainError(
+            _("This customer was merged into another; open the ticket there."), field="customer"
+        )
+    subject = subject.strip()
+    errors = []
+    if not subject:
+        errors.append({"field": "subject", "message": _("Give the ticket a subject.")})
+    if contact is not None and contact.customer_id != customer.pk:
+        errors.append(
+            {"field": "contact", "message": _("The contact belongs to another customer.")}
+        )
+    uploads, file_errors = _check_files(files or [])
+    errors += file_errors
+    if errors:
+        raise DomainError(errors[0]["message"], errors=errors)
+    ticket = Ticket(
+        customer=customer,
+        contact=contact,
+        channel=_choice(channel, TicketChannel, "channel"),
+        type=_choice(type, TicketType, "type"),
+        priority=_choice(priority, TicketPriority, "priority"),
+        category=category,
+        subject=subject[:200],
+        description=description,
+        team_id=actor.team_id if actor is not None else customer.team_id,
+    )
+    now = timezone.now()
+    _sla_start(ticket, start=now)
+    _auto_assign(ticket)
+    ticket.save()
+    ticket.number = _number(ticket.pk)
+    Ticket.objects.filter(pk=ticket.pk).update(number=ticket.number)
+    _store(ticket, None, uploads, actor)
+    _log(ticket, actor, [("status", "", ticket.status)])
+    events.publish_on_commit("ticket.created", ticket_id=ticket.pk, customer_id=customer.pk)
+    return ticket
+
+
+def _locked(ticket: Ticket) -> Ticket:
+    # No joins: PostgreSQL refuses FOR UPDATE beside an outer join (the nullable policy).
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _set_status(ticket: Ticket, status: str, now: dt.datetime) -> None:
+    """Move the ticket to `status` when the workflow allows it; keep the clocks in step."""
+    if status not in TicketStatus.values:
+        raise DomainError(
+            _("“%(value)s” is not a valid choice.") % {"value": status}, field="status"
+        )
+    if status not in TRANSITIONS.get(ticket.status, frozenset()):
+        raise DomainError(
+            _("A ticket that is “%(current)s” cannot become “%(wanted)s”.")
+            % {
+                "current": TicketStatus(ticket.status).label,
+                "wanted": TicketStatus(status).label,
+            },
+            field="status",
+        )
+    if status in PAUSED_STATUSES:
+        _sla_pause(ticket, now)
+    elif ticket.paused_at is not None:
+        _sla_resume(ticket, now)
+    if status == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    elif status == TicketStatus.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    elif status == TicketStatus.REOPENED:
+        ticket.resolved_at = ticket.closed_at = None
+    ticket.status = status
+
+
+def ticket_transition(
+    *, actor: User | None, ticket: Ticket, status: str, version: int | None = None
+) -> Ticket:
+    """Move a ticket through the workflow; a move the workflow does not allow is refused.
+
+    Waiting on the customer pauses the SLA clocks; leaving it resumes them. Resolving
+    publishes ticket.resolved (callbacks and surveys follow it).
+    """
+    if actor is not None:
+        require_perm(actor, "service.edit")
+    with transaction.atomic():
+        ticket = _locked(ticket)
+        check_version(ticket.version, version)
+        old = ticket.status
+        _set_status(ticket, status, timezone.now())
+        ticket.bump_version()
+        ticket.save()
+        _log(ticket, actor, [("status", old, status)])
+        if status == TicketStatus.RESOLVED:
+            events.publish_on_commit("ticket.resolved", ticket_id=ticket.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    actor: User | None,
+    ticket: Ticket,
+    body: str,
+    internal: bool = False,
+    contact: Contact | None = None,
+    files: list[UploadedFile] | None = None,
+    author_email: str = "",
+    message_id: str = "",
+    channel: str = "",
+) -> TicketMessage:
+    """Add a public reply or (agents only) an internal note; refused on a closed ticket.
+
+    An agent's first public reply stops the first-response clock and a new ticket becomes
+    open; a public reply is mailed to the contact. A customer's reply (actor None) resumes a
+    ticket waiting on them and reopens a resolved one. Publishes ticket.replied.
+    """
+    if actor is not None:
+        require_perm(actor, "service.edit")
+    body = body.strip()
+    if not body:
+        raise DomainError(_("Write a message."), field="body")
+    if actor is None and internal:
+        raise DomainError(_("Only agents write internal notes."), field="internal")
+    uploads, errors = _check_files(files or [])
+    if errors:
+        raise DomainError(errors[0]["message"], errors=errors)
+    ticket = _locked(ticket)
+    if ticket.status == TicketStatus.CLOSED:
+        raise DomainError(
+            _("Ticket %(number)s is closed; open a new ticket instead.")
+            % {"number": ticket.number},
+            field="ticket",
+        )
+    now = timezone.now()
+    old_status = ticket.status
+    if not internal:
+        if actor is not None:
+            if ticket.first_responded_at is None:
+                ticket.first_responded_at = now
+            if ticket.status in (TicketStatus.NEW, TicketStatus.REOPENED):
+                _set_status(ticket, TicketStatus.OPEN, now)
+        elif ticket.status in (TicketStatus.WAITING_CUSTOMER, TicketStatus.NEW):
+            if ticket.status == TicketStatus.WAITING_CUSTOMER:
+                _set_status(ticket, TicketStatus.OPEN, now)
+        elif ticket.status == TicketStatus.RESOLVED:
+            _set_status(ticket, TicketStatus.REOPENED, now)
+    message = TicketMessage.objects.create(
+        ticket=ticket,
+        internal=internal,
+        author_user=actor,
+        author_contact=contact,
+        author_email=author_email[:254],
+        body=body,
+        channel=channel or (TicketChannel.WEB if actor is not None else TicketChannel.PORTAL),
+        message_id=message_id[:255] or make_message_id(),
+    )
+    _store(ticket, message, uploads, actor)
+    ticket.bump_version()
+    ticket.save()
+    _log(ticket, actor, [("status", old_status, ticket.status)])
+    if actor is not None and not internal and ticket.contact_id is not None:
+        from guanxi.service.tasks import reply_mail_send_task
+
+        enqueue(reply_mail_send_task, message_id=message.pk)
+    events.publish_on_commit(
+        "ticket.replied", ticket_id=ticket.pk, message_id=message.pk, internal=internal
+    )
+    return message
+
+
+def make_message_id() -> str:
+    return f"<{uuid.uuid4().hex}@guanxi.service>"
+
+
+@transaction.atomic
+def ticket_update(
+    *, actor: User, ticket: Ticket, version: int | None = None, **values: Any
+) -> Ticket:
+    """Change a ticket's subject, description, type, priority, category or contact.
+
+    A stale version is refused. A new priority re-targets clocks that have not breached.
+    """
+    require_perm(actor, "service.edit")
+    ticket = _locked(ticket)
+    check_version(ticket.version, version)
+    changes = []
+    for field in EDITABLE_FIELDS:
+        if field not in values:
+            continue
+        value = values[field]
+        if field == "type":
+            _choice(value, TicketType, "type")
+        if field == "priority":
+            _choice(value, TicketPriority, "priority")
+        if field == "subject" and not str(value).strip():
+            raise DomainError(_("Give the ticket a subject."), field="subject")
+        if field == "contact" and value is not None and value.customer_id != ticket.customer_id:
+            raise DomainError(_("The contact belongs to another customer."), field="contact")
+        old = getattr(ticket, field)
+        if old != value:
+            changes.append((field, old, value))
+            setattr(ticket, field, value)
+    if any(field == "priority" for field, _old, _new in changes) and ticket.is_active:
+        start = ticket.created_at
+        breached = (ticket.response_breached_at, ticket.resolution_breached_at)
+        response, resolution = ticket.first_response_due_at, ticket.resolution_due_at
+        _sla_start(ticket, start=start)
+        if breached[0] is not None:
+            ticket.first_response_due_at = response
+        if breached[1] is not None:
+            ticket.resolution_due_at = resolution
+    ticket.bump_version()
+    ticket.save()
+    _log(ticket, actor, changes)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(
+    *, actor: User | None, ticket: Ticket, assignee: User | None, version: int | None = None
+) -> Ticket:
+    """Give the ticket to an agent (None: back to unassigned); the ticket joins their team."""
+    if actor is not None:
+        require_perm(actor, "service.edit")
+    if assignee is not None and not assignee.is_active:
+        raise DomainError(_("This user is inactive."), field="assignee")
+    ticket = _locked(ticket)
+    check_version(ticket.version, version)
+    old = ticket.assignee
+    ticket.assignee = assignee
+    if assignee is not None and assignee.team_id is not None:
+        ticket.team_id = assignee.team_id
+    ticket.bump_version()
+    ticket.save()
+    _log(ticket, actor, [("assignee", old, assignee)])
+    return ticket
+
+
+@dataclass
+class BulkResult:
+    changed: int
+    errors: list[dict[str, str]]
+
+
+def tickets_bulk(
+    *, actor: User, tickets: models.QuerySet[Ticket], action: str, value: Any
+) -> BulkResult:
+    """Assign ("assign", a user or None) or move ("status", a status) many tickets.
+
+    Assignment is one UPDATE plus the history rows; a status move goes ticket by ticket
+    through the workflow and reports the ones it refused, changing the rest.
+    """
+    require_perm(actor, "service.edit")
+    ids = list(tickets.order_by("pk").values_list("pk", flat=True)[: BULK_LIMIT + 1])
+    if len(ids) > BULK_LIMIT:
+        raise DomainError(
+            _("Choose at most %(count)s tickets at a time.") % {"count": BULK_LIMIT},
+            field="tickets",
+        )
+    if action == "assign":
+        assignee: User | None = value
+        with transaction.atomic():
+            rows = list(
+                Ticket.objects.select_for_update()
+                .filter(pk__in=ids)
+                .values_list("pk", "assignee_id")
+            )
+            update: dict[str, Any] = {"assignee": assignee, "version": F("version") + 1}
+            if assignee is not None and assignee.team_id is not None:
+                update["team_id"] = assignee.team_id
+            changed = Ticket.objects.filter(pk__in=ids).update(**update)
+            new = str(assignee) if assignee is not None else ""
+            TicketChange.objects.bulk_create(
+                TicketChange(
+                    ticket_id=pk,
+                    actor=actor,
+                    field="assignee",
+                    old_value=str(old or ""),
+                    new_value=new,
+                )
+                for pk, old in rows
+            )
+        return BulkResult(changed=changed, errors=[])
+    if action == "status":
+        errors = []
+        changed = 0
+        for ticket in Ticket.objects.filter(pk__in=ids).only("pk", "number"):
+            try:
+                ticket_transition(actor=actor, ticket=ticket, status=str(value))
+            except DomainError as error:
+                errors.append({"field": ticket.number or str(ticket.pk), "message": error.message})
+            else:
+                changed += 1
+        return BulkResult(changed=changed, errors=errors)
+    raise DomainError(_("Unknown bulk action."), field="action")
+
+
+@transaction.atomic
+def ticket_merge(*, actor: User, source: Ticket, target: Ticket) -> Ticket:
+    """Merge a duplicate into `target`: its messages and files move, it closes with a link."""
+    require_perm(actor, "service.edit")
+    if source.pk == target.pk:
+        raise DomainError(_("A ticket cannot be merged into itself."), field="target")
+    source, target = _locked(source), _locked(target)
+    if source.customer_id != target.customer_id:
+        raise DomainError(_("Only tickets of the same customer can be merged."), field="target")
+    if target.status == TicketStatus.CLOSED or target.merged_into_id is not None:
+        raise DomainError(_("The target ticket is closed."), field="target")
+    moved = TicketMessage.objects.filter(ticket=source).update(ticket=target)
+    TicketAttachment.objects.filter(ticket=source).update(ticket=target)
+    TicketMessage.objects.create(
+        ticket=target,
+        internal=True,
+        author_user=actor,
+        body=_("Merged from %(number)s: %(subject)s\n\n%(description)s")
+        % {"number": source.number, "subject": source.subject, "description": source.description},
+    )
+    old = source.status
+    if source.status != TicketStatus.CLOSED:
+        now = timezone.now()
+        source.status = TicketStatus.CLOSED
+        source.closed_at = now
+        source.resolved_at = source.resolved_at or now
+        source.paused_at = None
+    source.merged_into = target
+    source.bump_version()
+    source.save()
+    _log(source, actor, [("status", old, source.status), ("merged_into", "", target.number)])
+    _log(target, actor, [("merged", "", f"{source.number} ({moved})")])
+    return target
+
+
+@transaction.atomic
+def ticket_link(
+    *, actor: User, ticket: Ticket, target: models.Model, label: str = ""
+) -> TicketLink:
+    """Link the ticket to another record (an order, an opportunity); linking twice is one link."""
+    require_perm(actor, "service.edit")
+    if target.pk is None:
+        raise DomainError(_("Link an existing record."), field="target")
+    link, _created = TicketLink.objects.get_or_create(
+        ticket=ticket,
+        content_type=ContentType.objects.get_for_model(target),
+        object_id=target.pk,
+        defaults={"label": (label or str(target))[:200]},
+    )
+    _log(ticket, actor, [("link", "", link.label)])
+    return link
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Upload:
+    file: UploadedFile
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+
+
+def _check_files(files: list[UploadedFile]) -> tuple[list[_Upload], list[dict[str, str]]]:
+    """Size, type (by extension and by content, interactions' table) and digest of each file."""
+    if len(files) > MAX_FILES:
+        message = _("A message holds at most %(count)s files.") % {"count": MAX_FILES}
+        return [], [{"field": "files", "message": message}]
+    limit = max_attachment_bytes()
+    errors: list[dict[str, str]] = []
+    uploads = []
+    for file in files:
+        name = (file.name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
+        size = file.size or 0
+        if size == 0:
+            errors.append({"field": "files", "message": _("%(name)s is empty.") % {"name": name}})
+            continue
+        if size > limit:
+            errors.append(
+                {
+                    "field": "files",
+                    "message": _("%(name)s is larger than %(limit)s.")
+                    % {"name": name, "limit": filesizeformat(limit)},
+                }
+            )
+            continue
+        file_type = sniff(name, file)
+        if file_type is None:
+            errors.append(
+                {
+                    "field": "files",
+                    "message": _("%(name)s is not a file type that can be attached.")
+                    % {"name": name},
+                }
+            )
+            continue
+        digest = hashlib.sha256()
+        for chunk in file.chunks():
+            digest.update(chunk)
+        file.seek(0)
+        uploads.append(_Upload(file, name, size, file_type.content_type, digest.hexdigest()))
+    return uploads, errors
+
+
+def _store(
+    ticket: Ticket, message: TicketMessage | None, uploads: list[_Upload], actor: User | None
+) -> list[TicketAttachment]:
+    """Write the files and their rows; on failure remove the files already written."""
+    rows = []
+    try:
+        for upload in uploads:
+            row = TicketAttachment(
+                ticket=ticket,
+                message=message,
+                original_name=upload.name,
+                size=upload.size,
+                content_type=upload.content_type,
+                sha256=upload.sha256,
+                uploaded_by=actor,
+            )
+            extension = upload.name.rsplit(".", 1)[-1].lower()
+            row.file.save(f"{uuid.uuid4().hex}.{extension}", upload.file, save=False)
+            rows.append(row)
+        TicketAttachment.objects.bulk_create(rows)
+    except BaseException:
+        for row in rows:
+            default_storage.delete(row.file.name)
+        raise
+    return rows
+
+
+@transaction.atomic
+def attachments_add(
+    *, actor: User | None, ticket: Ticket, files: list[UploadedFile]
+) -> list[TicketAttachment]:
+    """Attach checked files to a ticket; one bad file refuses them all."""
+    if actor is not None:
+        require_perm(actor, "service.edit")
+    uploads, errors = _check_files(files)
+    if errors:
+        raise DomainError(errors[0]["message"], errors=errors)
+    return _store(ticket, None, uploads, actor)
+
+
+def raise_priority(priority: str) -> str:
+    index = PRIORITY_ORDER.index(TicketPriority(priority))
+    return PRIORITY_ORDER[min(index + 1, len(PRIORITY_ORDER) - 1)]
