@@ -6,3 +6,24 @@ class SalesConfig(AppConfig):
     name = "guanxi.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from guanxi.core.navigation import NavItem, register
+
+        register(NavItem("pipeline", _("Pipeline"), "sales:board", "sales.view", "kanban"))
+        register(
+            NavItem("opportunities", _("Opportunities"), "sales:list", "sales.view", "briefcase")
+        )
+        register(
+            NavItem("sales-reports", _("Sales reports"), "sales:reports", "sales.view", "graph-up")
+        )
+        register(
+            NavItem(
+                "pipelines",
+                _("Pipelines"),
+                "sales:pipelines",
+                "sales.admin",
+                "sliders",
+                section="admin",
+            )
+        )

@@ -196,7 +196,7 @@ class Opportunity(TimeStampedModel):
     stage = models.ForeignKey(
         Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="opportunities"
     )
-    amount = money_field(_("amount"), null=True, blank=True)
+    amount = money_field(_("amount"), default=ZERO, blank=True)
     expected_close = models.DateField(_("expected close date"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=40, blank=True, default="")
     heat = models.CharField(_("heat"), max_length=4, choices=Heat.choices, default=Heat.WARM)
@@ -241,7 +241,7 @@ class Opportunity(TimeStampedModel):
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.CheckConstraint(
-                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                condition=Q(amount__gte=0),
                 name="sales_opportunity_amount_not_negative",
             ),
         ]

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import Team, User
+from guanxi.commerce.models import Product
 from guanxi.core import events
 from guanxi.core.errors import DomainError, check_version
 from guanxi.core.permissions import has_perm, require_perm
@@ -119,6 +120,8 @@ def missing_fields(opportunity: Opportunity, stage: Stage) -> list[str]:
             filled = opportunity.pk is not None and opportunity.competitors.exists()
         elif name in {"contact", "owner"}:
             filled = getattr(opportunity, f"{name}_id") is not None
+        elif name == "amount":
+            filled = opportunity.amount > 0
         else:
             value = getattr(opportunity, name, None)
             filled = value is not None and value != ""
@@ -180,7 +183,7 @@ def _apply(
             errors.append({"field": "amount", "message": _("The amount is too large.")})
         elif amount is not None:
             amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-        opportunity.amount = amount  # type: ignore[assignment]  # the field is nullable
+        opportunity.amount = ZERO if amount is None else amount
     if "expected_close" in values:
         close = _date(values["expected_close"], "expected_close", errors)
         if close is not None and is_new and close < timezone.localdate() - MAX_PAST_CLOSE:
@@ -467,13 +470,11 @@ def opportunity_lines_set(
     Each line: product (id), quantity > 0, unit_price ≥ 0 (default: list price), discount
     0–100 %. Products come from the commerce catalogue.
     """
-    from guanxi.commerce.models import Product
-
     opportunity = editable_opportunity(actor=actor, pk=opportunity.pk)
     check_version(opportunity.version, version)
     lines = list(lines)
     product_ids = {int(line.get("product_id") or line.get("product") or 0) for line in lines}
-    products = Product.objects.in_bulk(product_ids)
+    products = Product._default_manager.in_bulk(product_ids)
     errors: list[dict[str, str]] = []
     rows = []
     total = ZERO
@@ -567,12 +568,14 @@ def opportunity_log_interaction(
         raise DomainError(_("Log a call or a visit."), field="channel")
     if not summary.strip():
         raise DomainError(_("Say what was discussed."), field="summary")
+    text = summary.strip()
     return interaction_log(
         actor=actor,
         customer=opportunity.customer,
         values={
-            "channel": channel,
-            "summary": f"[{opportunity.name}] {summary.strip()}"[:2000],
+            "channel": "phone_call" if channel == "call" else "visit",
+            "summary": f"{opportunity.name}: {text}"[:500],
+            "details": text,
         },
     )
 

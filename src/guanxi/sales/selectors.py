@@ -1,0 +1,601 @@
+"""Reads of sales, always scoped to the acting user: deals, the board, and the reports
+(funnel, weighted forecast, win/loss, targets with attainment and the leaderboard).
+
+Every report is a handful of grouped aggregates in the database, whatever the number of deals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
+from django.http import Http404
+from django.utils import timezone
+
+from guanxi.accounts.models import Team, User
+from guanxi.core.permissions import has_perm
+from guanxi.sales.models import (
+    ZERO,
+    CloseReason,
+    ForecastCategory,
+    Opportunity,
+    OpportunityCompetitor,
+    OpportunityStatus,
+    Pipeline,
+    SalesTarget,
+    Stage,
+    StageVisit,
+)
+
+CENT = Decimal("0.01")
+BOARD_CARDS = 30  # cards shown per column; the column header carries the full count and sum
+ORDERINGS: dict[str, tuple[str, ...]] = {
+    "-created": ("-pk",),
+    "created": ("pk",),
+    "-amount": ("-amount", "-pk"),
+    "amount": ("amount", "pk"),
+    "name": ("name", "pk"),
+    "stage_age": ("stage_entered_at", "pk"),
+}
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=4)
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def opportunity_base(*, actor: User) -> QuerySet[Opportunity]:
+    """Deals the actor may see: their data scope, and only with sales.view."""
+    if not has_perm(actor, "sales.view"):
+        return Opportunity.objects.none()
+    return Opportunity.objects.visible_to(actor)
+
+
+@dataclass
+class OpportunityFilters:
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+    status: str = ""
+    owner_id: int | None = None
+    customer_id: int | None = None
+    heat: str = ""
+    source: str = ""
+    close_from: dt.date | None = None
+    close_to: dt.date | None = None
+    q: str = ""
+    sort: str = "-created"
+
+    @property
+    def ordering(self) -> tuple[str, ...]:
+        return ORDERINGS.get(self.sort, ORDERINGS["-created"])
+
+
+def opportunity_list(
+    *, actor: User, filters: OpportunityFilters | None = None
+) -> QuerySet[Opportunity]:
+    """Visible deals matching the filters, with customer, owner and stage joined."""
+    filters = filters or OpportunityFilters()
+    qs = opportunity_base(actor=actor).select_related("customer", "owner", "stage", "pipeline")
+    conditions = {
+        "pipeline_id": filters.pipeline_id,
+        "stage_id": filters.stage_id,
+        "owner_id": filters.owner_id,
+        "customer_id": filters.customer_id,
+        "status": filters.status or None,
+        "heat": filters.heat or None,
+        "source": filters.source or None,
+        "expected_close__gte": filters.close_from,
+        "expected_close__lte": filters.close_to,
+    }
+    qs = qs.filter(**{name: value for name, value in conditions.items() if value is not None})
+    if filters.q:
+        qs = qs.filter(Q(name__icontains=filters.q) | Q(customer__name__icontains=filters.q))
+    return qs.order_by(*filters.ordering)
+
+
+def opportunity_get(*, actor: User, pk: int) -> Opportunity:
+    """One visible deal with its customer, contact, owner, pipeline and stage; else 404."""
+    found = (
+        opportunity_base(actor=actor)
+        .select_related("customer", "contact", "owner", "team", "pipeline", "stage", "close_reason")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def opportunity_detail(*, opportunity: Opportunity) -> dict[str, Any]:
+    """The deal's lines, competitors and stage visits (with days in each stage)."""
+    now = timezone.now()
+    visits = list(opportunity.stage_visits.select_related("stage", "actor").order_by("pk"))
+    for visit in visits:
+        visit.days = ((visit.left_at or now) - visit.entered_at).total_seconds() / 86400  # type: ignore[attr-defined]  # shown by the page
+    return {
+        "lines": list(opportunity.lines.select_related("product").order_by("pk")),
+        "competitors": list(
+            opportunity.competitors.select_related("competitor").order_by("competitor__name")
+        ),
+        "visits": visits,
+    }
+
+
+def customer_opportunities(*, actor: User, customer_id: int) -> list[Opportunity]:
+    """The visible deals of one customer, open ones first, newest first (the 360 panel)."""
+    return list(
+        opportunity_base(actor=actor)
+        .filter(customer_id=customer_id)
+        .select_related("stage", "owner")
+        .order_by("status", "-pk")[:20]
+    )
+
+
+def pipeline_list(*, include_inactive: bool = False) -> list[Pipeline]:
+    qs = Pipeline.objects.all()
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return list(qs)
+
+
+def pipeline_get(*, pk: int | None = None) -> Pipeline:
+    """A pipeline by id, or the default one when no id is given; 404 when unknown."""
+    qs = Pipeline.objects.all()
+    found = qs.filter(pk=pk).first() if pk else qs.order_by("-is_default", "pk").first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def stage_list(*, pipeline: Pipeline) -> list[Stage]:
+    return list(pipeline.stages.order_by("order", "pk"))
+
+
+def stage_get(*, pipeline_id: int, pk: int) -> Stage:
+    found = Stage.objects.filter(pipeline_id=pipeline_id, pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def user_for_assignment(*, pk: int) -> User:
+    """An active user a deal or target may be given to (the service checks the scope)."""
+    found = User.objects.filter(pk=pk, is_active=True).select_related("team").first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def team_get(*, pk: int) -> Team:
+    found = Team.objects.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def close_reason_get(*, pk: int | None) -> CloseReason | None:
+    return CloseReason.objects.filter(pk=pk).first() if pk else None
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int
+    amount: Decimal
+    weighted: Decimal
+    cards: list[Opportunity]
+
+
+def board(
+    *, actor: User, pipeline: Pipeline, filters: OpportunityFilters | None = None
+) -> list[Column]:
+    """The open deals of a pipeline by stage: count and amount per column and the newest
+    cards of each (one grouped aggregate plus one indexed query per column)."""
+    filters = filters or OpportunityFilters()
+    filters.pipeline_id = pipeline.pk
+    filters.status = OpportunityStatus.OPEN
+    filters.stage_id = None
+    base = opportunity_list(actor=actor, filters=filters)
+    stages = stage_list(pipeline=pipeline)
+    totals = {
+        row["stage_id"]: row
+        for row in base.order_by().values("stage_id").annotate(n=Count("pk"), total=Sum("amount"))
+    }
+    columns = []
+    for stage in stages:
+        row = totals.get(stage.pk, {"n": 0, "total": ZERO})
+        cards = list(base.filter(stage_id=stage.pk)[:BOARD_CARDS]) if row["n"] else []
+        amount = _money(row["total"])
+        columns.append(
+            Column(
+                stage=stage,
+                count=row["n"],
+                amount=amount,
+                weighted=_money(amount * stage.probability / 100),
+                cards=cards,
+            )
+        )
+    return columns
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+@dataclass
+class FunnelRow:
+    stage: Stage
+    reached: int
+    amount: Decimal
+    current: int
+    conversion: float | None  # share of those who reached this stage that reached the next
+    average_days: float | None
+
+
+def funnel(
+    *,
+    actor: User,
+    pipeline: Pipeline,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+) -> dict[str, Any]:
+    """How far the pipeline's deals got: per stage, how many reached it (or a later one, or
+    won) and their amount, the conversion to the next stage, and the average days spent in
+    it (a stay still running counts up to now)."""
+    stages = stage_list(pipeline=pipeline)
+    deals = opportunity_base(actor=actor).filter(pipeline=pipeline)
+    if created_from:
+        deals = deals.filter(created_at__date__gte=created_from)
+    if created_to:
+        deals = deals.filter(created_at__date__lte=created_to)
+    furthest = (
+        StageVisit.objects.filter(opportunity=OuterRef("pk"))
+        .order_by()
+        .values("opportunity")
+        .annotate(top=Max("stage__order"))
+        .values("top")
+    )
+    annotated = deals.annotate(
+        furthest=Coalesce(Subquery(furthest, output_field=IntegerField()), Value(0))
+    )
+    reach: dict[str, Any] = {}
+    for stage in stages:
+        got_here = Q(furthest__gte=stage.order) | Q(status=OpportunityStatus.WON)
+        reach[f"n{stage.pk}"] = Count("pk", filter=got_here)
+        reach[f"a{stage.pk}"] = Sum("amount", filter=got_here)
+        reach[f"c{stage.pk}"] = Count(
+            "pk", filter=Q(stage_id=stage.pk, status=OpportunityStatus.OPEN)
+        )
+    reach["won"] = Count("pk", filter=Q(status=OpportunityStatus.WON))
+    reach["won_amount"] = Sum("amount", filter=Q(status=OpportunityStatus.WON))
+    reach["lost"] = Count("pk", filter=Q(status=OpportunityStatus.LOST))
+    reach["total"] = Count("pk")
+    totals = annotated.aggregate(**reach) if stages else {"won": 0, "lost": 0, "total": 0}
+    now = timezone.now()
+    duration = ExpressionWrapper(
+        Coalesce(F("left_at"), Value(now)) - F("entered_at"), output_field=DurationField()
+    )
+    averages = {
+        row["stage_id"]: row["days"]
+        for row in StageVisit.objects.filter(opportunity__in=deals.values("pk"))
+        .order_by()
+        .values("stage_id")
+        .annotate(days=Avg(duration))
+    }
+    rows = []
+    for index, stage in enumerate(stages):
+        reached = totals[f"n{stage.pk}"] or 0
+        if index + 1 < len(stages):
+            following = totals[f"n{stages[index + 1].pk}"] or 0
+        else:
+            following = totals["won"] or 0
+        average = averages.get(stage.pk)
+        rows.append(
+            FunnelRow(
+                stage=stage,
+                reached=reached,
+                amount=_money(totals[f"a{stage.pk}"]),
+                current=totals[f"c{stage.pk}"] or 0,
+                conversion=round(100 * following / reached, 1) if reached else None,
+                average_days=round(average.total_seconds() / 86400, 1)
+                if average is not None
+                else None,
+            )
+        )
+    return {
+        "rows": rows,
+        "won": totals["won"] or 0,
+        "won_amount": _money(totals.get("won_amount")),
+        "lost": totals["lost"] or 0,
+        "total": totals["total"] or 0,
+    }
+
+
+GROUPS = {"owner": "owner_id", "team": "team_id", "company": None}
+PERIODS = {"month": TruncMonth, "quarter": TruncQuarter}
+
+
+@dataclass
+class ForecastRow:
+    period: dt.date
+    group_id: int | None
+    group_label: str
+    count: int
+    pipeline: Decimal  # every open deal's amount
+    weighted: Decimal  # amount × the stage's win probability
+    best_case: Decimal  # commit + best case
+    commit: Decimal
+    won: Decimal  # already won in the period (by close date)
+    quarterly: bool = False
+
+    @property
+    def period_label(self) -> str:
+        if self.quarterly:
+            return f"{self.period.year} Q{(self.period.month - 1) // 3 + 1}"
+        return f"{self.period.year}-{self.period.month:02d}"
+
+
+def forecast(
+    *,
+    actor: User,
+    date_from: dt.date,
+    date_to: dt.date,
+    period: str = "month",
+    group: str = "owner",
+    pipeline: Pipeline | None = None,
+) -> list[ForecastRow]:
+    """Weighted forecast by expected-close month or quarter per rep, team or company.
+
+    Open deals expected to close in the range count with amount × stage probability; the
+    commit and best-case columns sum the deals their owners put in those categories (best case
+    includes commit); won is what was already won in the period, by its close date. Omitted
+    deals count only in the plain pipeline total.
+    """
+    trunc = PERIODS.get(period, TruncMonth)
+    group_field = GROUPS.get(group, "owner_id")
+    deals = opportunity_base(actor=actor)
+    if pipeline is not None:
+        deals = deals.filter(pipeline=pipeline)
+    keys = ["bucket"] + ([group_field] if group_field else [])
+    weighted = ExpressionWrapper(F("amount") * F("stage__probability"), output_field=MONEY)
+    open_rows = (
+        deals.filter(
+            status=OpportunityStatus.OPEN,
+            expected_close__gte=date_from,
+            expected_close__lte=date_to,
+        )
+        .annotate(bucket=trunc("expected_close"))
+        .order_by()
+        .values(*keys)
+        .annotate(
+            n=Count("pk"),
+            total=Sum("amount"),
+            weighted=Sum(weighted, filter=~Q(forecast_category=ForecastCategory.OMITTED)),
+            commit=Sum("amount", filter=Q(forecast_category=ForecastCategory.COMMIT)),
+            best=Sum(
+                "amount",
+                filter=Q(
+                    forecast_category__in=[ForecastCategory.COMMIT, ForecastCategory.BEST_CASE]
+                ),
+            ),
+        )
+    )
+    start = timezone.make_aware(dt.datetime.combine(date_from, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min))
+    won_rows = (
+        deals.filter(status=OpportunityStatus.WON, closed_at__gte=start, closed_at__lt=end)
+        .annotate(bucket=trunc("closed_at"))
+        .order_by()
+        .values(*keys)
+        .annotate(won=Sum("amount"))
+    )
+    merged: dict[tuple[dt.date, int | None], dict[str, Any]] = defaultdict(dict)
+
+    def key_of(row: dict[str, Any]) -> tuple[dt.date, int | None]:
+        bucket = row["bucket"]
+        if isinstance(bucket, dt.datetime):
+            bucket = (
+                timezone.localtime(bucket).date() if timezone.is_aware(bucket) else bucket.date()
+            )
+        return bucket, row[group_field] if group_field else None
+
+    for row in open_rows:
+        merged[key_of(row)].update(row)
+    for row in won_rows:
+        merged[key_of(row)]["won"] = row["won"]
+    labels = _group_labels(group, {key[1] for key in merged if key[1] is not None})
+    result = [
+        ForecastRow(
+            period=key[0],
+            group_id=key[1],
+            group_label=labels.get(key[1], "—") if group_field else "",
+            count=values.get("n", 0),
+            pipeline=_money(values.get("total")),
+            weighted=_money(Decimal(str(values.get("weighted") or 0)) / 100),
+            best_case=_money(values.get("best")),
+            commit=_money(values.get("commit")),
+            won=_money(values.get("won")),
+            quarterly=period == "quarter",
+        )
+        for key, values in merged.items()
+    ]
+    result.sort(key=lambda row: (row.period, row.group_label))
+    return result
+
+
+def _group_labels(group: str, ids: set[int]) -> dict[int | None, str]:
+    if not ids:
+        return {}
+    if group == "team":
+        return {t.pk: t.name for t in Team.objects.filter(pk__in=ids)}
+    return {u.pk: (u.get_full_name() or u.username) for u in User.objects.filter(pk__in=ids)}
+
+
+@dataclass
+class WinLossRow:
+    key: str
+    won: int
+    lost: int
+    won_amount: Decimal
+    lost_amount: Decimal
+
+    @property
+    def win_rate(self) -> float | None:
+        closed = self.won + self.lost
+        return round(100 * self.won / closed, 1) if closed else None
+
+
+def win_loss(
+    *,
+    actor: User,
+    by: str = "reason",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> list[WinLossRow]:
+    """Closed deals (by close date) grouped by close reason, source or competitor."""
+    deals = opportunity_base(actor=actor).exclude(status=OpportunityStatus.OPEN)
+    if date_from:
+        deals = deals.filter(closed_at__date__gte=date_from)
+    if date_to:
+        deals = deals.filter(closed_at__date__lte=date_to)
+    aggregates = {
+        "won": Count("pk", filter=Q(status=OpportunityStatus.WON)),
+        "lost": Count("pk", filter=Q(status=OpportunityStatus.LOST)),
+        "won_amount": Sum("amount", filter=Q(status=OpportunityStatus.WON)),
+        "lost_amount": Sum("amount", filter=Q(status=OpportunityStatus.LOST)),
+    }
+    rows: Any
+    if by == "competitor":
+        rows = (
+            OpportunityCompetitor.objects.filter(opportunity__in=deals.values("pk"))
+            .order_by()
+            .values(key=F("competitor__name"))
+            .annotate(
+                won=Count("pk", filter=Q(opportunity__status=OpportunityStatus.WON)),
+                lost=Count("pk", filter=Q(opportunity__status=OpportunityStatus.LOST)),
+                won_amount=Sum(
+                    "opportunity__amount", filter=Q(opportunity__status=OpportunityStatus.WON)
+                ),
+                lost_amount=Sum(
+                    "opportunity__amount", filter=Q(opportunity__status=OpportunityStatus.LOST)
+                ),
+            )
+        )
+        labels: dict[Any, str] = {}
+    elif by == "source":
+        rows = deals.order_by().values(key=F("source")).annotate(**aggregates)
+        labels = {}
+    else:
+        rows = deals.order_by().values(key=F("close_reason_id")).annotate(**aggregates)
+        labels = {r.pk: r.label for r in CloseReason.objects.all()}
+    result = [
+        WinLossRow(
+            key=labels.get(row["key"], str(row["key"] or "—")) if labels else (row["key"] or "—"),
+            won=row["won"],
+            lost=row["lost"],
+            won_amount=_money(row["won_amount"]),
+            lost_amount=_money(row["lost_amount"]),
+        )
+        for row in rows
+    ]
+    result.sort(key=lambda row: (-(row.won + row.lost), row.key))
+    return result
+
+
+@dataclass
+class Attainment:
+    target: SalesTarget
+    label: str
+    won: Decimal
+
+    @property
+    def percent(self) -> float | None:
+        if not self.target.amount:
+            return None
+        return round(float(100 * self.won / self.target.amount), 1)
+
+
+def targets_attainment(*, actor: User, on: dt.date | None = None) -> list[Attainment]:
+    """Targets whose period covers the day (default today), each with the amount won by the
+    rep (as owner) or the team in the period, best attainment first: the leaderboard.
+
+    Reps and teams outside the actor's scope are not listed (their won deals are invisible)."""
+    on = on or timezone.localdate()
+    targets = list(
+        SalesTarget.objects.filter(period_start__lte=on, period_end__gte=on).select_related(
+            "user", "team"
+        )
+    )
+    if not targets:
+        return []
+    deals = opportunity_base(actor=actor).filter(status=OpportunityStatus.WON)
+    start = min(t.period_start for t in targets)
+    end = max(t.period_end for t in targets)
+    won = list(
+        deals.filter(closed_at__date__gte=start, closed_at__date__lte=end)
+        .annotate(day=F("closed_at__date"))
+        .order_by()
+        .values("owner_id", "team_id", "day")
+        .annotate(total=Sum("amount"))
+    )
+    visible_owners = {row["owner_id"] for row in won}
+    result = []
+    for target in targets:
+        if target.user_id is not None:
+            if (
+                target.user_id != actor.pk
+                and target.user_id not in visible_owners
+                and not (has_perm(actor, "sales.admin"))
+            ):
+                continue
+            amount = sum(
+                (
+                    Decimal(str(row["total"]))
+                    for row in won
+                    if row["owner_id"] == target.user_id
+                    and target.period_start <= _as_date(row["day"]) <= target.period_end
+                ),
+                ZERO,
+            )
+            label = target.user.get_full_name() or target.user.username if target.user else ""
+        else:
+            amount = sum(
+                (
+                    Decimal(str(row["total"]))
+                    for row in won
+                    if row["team_id"] == target.team_id
+                    and target.period_start <= _as_date(row["day"]) <= target.period_end
+                ),
+                ZERO,
+            )
+            label = target.team.name if target.team else ""
+        result.append(Attainment(target=target, label=label, won=_money(amount)))
+    result.sort(key=lambda a: (-(a.percent or 0), a.label))
+    return result
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value  # type: ignore[no-any-return]  # already a date
