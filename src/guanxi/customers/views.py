@@ -353,6 +353,7 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline_url": _panel_url(actor, "interactions", "interactions:timeline", customer.pk),
         "grades_url": _panel_url(actor, "grading", "grading:customer-grades", customer.pk),
         "commerce_url": _panel_url(actor, "commerce", "commerce:customer-summary", customer.pk),
+        "sales_url": _panel_url(actor, "sales", "sales:customer-panel", customer.pk),
     }
     return render(request, "customers/detail.html", context)
 

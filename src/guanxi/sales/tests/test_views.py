@@ -221,3 +221,11 @@ def test_the_customer_panel_lists_the_customers_deals(
     response = login(rep).get(f"/sales/customers/{customer.pk}/opportunities/")
 
     assert "年度框架协议" in response.content.decode()
+
+
+def test_the_customer_360_page_loads_the_opportunities_panel(
+    login: Callable[..., Client], rep: Any, customer: Any
+) -> None:
+    response = login(rep).get(f"/customers/{customer.pk}/")
+
+    assert f'hx-get="/sales/customers/{customer.pk}/opportunities/"' in response.content.decode()
