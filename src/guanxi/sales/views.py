@@ -143,7 +143,7 @@ def opportunity_move_view(request: HttpRequest, pk: int) -> HttpResponse:
         if error:
             messages.error(request, error)
         else:
-            messages.success(request, _("The deal moved to the next stage."))
+            messages.success(request, _("The deal changed stage."))
         return redirect("sales:detail", pk=pk)
     context = _board_context(actor, opportunity.pipeline, QueryDict())
     context["error"] = error
