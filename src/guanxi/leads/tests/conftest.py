@@ -83,3 +83,15 @@ def published() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     events.subscribe(events.WILDCARD, record)
     yield seen
     events.unsubscribe(events.WILDCARD, record)
+
+
+@pytest.fixture
+def client_for() -> Callable[[Any], Any]:
+    from django.test import Client
+
+    def make(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
