@@ -202,6 +202,25 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_inbound(args: argparse.Namespace) -> int:
+    """Receive service mail over SMTP until interrupted (see guanxi.service.receiver)."""
+    _setup()
+    from guanxi.service.receiver import receiver
+
+    controller = receiver(args.host, args.port, args.domain)
+    controller.start()
+    _print(f"receiving service mail on {args.host}:{args.port}")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+    return 0
+
+
 def cmd_compile_messages(args: argparse.Namespace) -> int:
     _print(f"compiled {compile_messages()} catalogue(s)")
     return 0
@@ -243,6 +262,16 @@ def build_parser() -> argparse.ArgumentParser:
     rotate.add_argument("--new-key", action="store_true", help="add a new primary key first")
     rotate.add_argument("--batch-size", type=int, default=2000, help="rows per transaction")
     rotate.set_defaults(func=cmd_rotate_keys)
+
+    inbound = commands.add_parser("mail-inbound", help="receive service mail over SMTP")
+    inbound.add_argument("--host", default=os.environ.get("GUANXI_MAIL_INBOUND_HOST", "127.0.0.1"))
+    inbound.add_argument(
+        "--port", type=int, default=int(os.environ.get("GUANXI_MAIL_INBOUND_PORT", "2525"))
+    )
+    inbound.add_argument(
+        "--domain", action="append", help="accept mail only for this domain (repeatable)"
+    )
+    inbound.set_defaults(func=cmd_mail_inbound)
 
     manage = commands.add_parser("manage", help="run a Django management command")
     manage.add_argument("rest", nargs=argparse.REMAINDER)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,7 +215,7 @@ def ticket_open(
     type: str = "inquiry",
     priority: str = "normal",
     category: TicketCategory | None = None,
-    files: list[UploadedFile] | None = None,
+    files: Sequence[UploadedFile] | None = None,
 ) -> Ticket:
     """Open a ticket for a customer (visible to the actor, when there is one).
 
@@ -237,7 +237,7 @@ def ticket_open(
         errors.append(
             {"field": "contact", "message": _("The contact belongs to another customer.")}
         )
-    uploads, file_errors = _check_files(files or [])
+    uploads, file_errors = check_files(files or [])
     errors += file_errors
     if errors:
         raise DomainError(errors[0]["message"], errors=errors)
@@ -329,7 +329,7 @@ def ticket_reply(
     body: str,
     internal: bool = False,
     contact: Contact | None = None,
-    files: list[UploadedFile] | None = None,
+    files: Sequence[UploadedFile] | None = None,
     author_email: str = "",
     message_id: str = "",
     channel: str = "",
@@ -347,7 +347,7 @@ def ticket_reply(
         raise DomainError(_("Write a message."), field="body")
     if actor is None and internal:
         raise DomainError(_("Only agents write internal notes."), field="internal")
-    uploads, errors = _check_files(files or [])
+    uploads, errors = check_files(files or [])
     if errors:
         raise DomainError(errors[0]["message"], errors=errors)
     ticket = _locked(ticket)
@@ -586,7 +586,7 @@ class _Upload:
     sha256: str
 
 
-def _check_files(files: list[UploadedFile]) -> tuple[list[_Upload], list[dict[str, str]]]:
+def check_files(files: Sequence[UploadedFile]) -> tuple[list[_Upload], list[dict[str, str]]]:
     """Size, type (by extension and by content, interactions' table) and digest of each file."""
     if len(files) > MAX_FILES:
         message = _("A message holds at most %(count)s files.") % {"count": MAX_FILES}
@@ -656,12 +656,12 @@ def _store(
 
 @transaction.atomic
 def attachments_add(
-    *, actor: User | None, ticket: Ticket, files: list[UploadedFile]
+    *, actor: User | None, ticket: Ticket, files: Sequence[UploadedFile]
 ) -> list[TicketAttachment]:
     """Attach checked files to a ticket; one bad file refuses them all."""
     if actor is not None:
         require_perm(actor, "service.edit")
-    uploads, errors = _check_files(files)
+    uploads, errors = check_files(files)
     if errors:
         raise DomainError(errors[0]["message"], errors=errors)
     return _store(ticket, None, uploads, actor)
