@@ -95,12 +95,57 @@ def _date(value: Any, field: str, errors: list[dict[str, str]]) -> dt.date | Non
         return None
 
 
+# The default pipeline and close reasons; the 0002 migration seeds the same rows, and
+# `defaults_ensure` puts them back where a test flushed the tables or an operator removed them.
+DEFAULT_STAGES = [
+    # name, Chinese name, win probability, fields required to enter
+    ("Qualification", "初步接洽", 10, []),
+    ("Needs analysis", "需求确认", 25, ["contact"]),
+    ("Proposal", "方案报价", 50, ["contact", "amount"]),
+    ("Negotiation", "商务谈判", 75, ["contact", "amount", "expected_close"]),
+    ("Contract", "签约", 90, ["contact", "amount", "expected_close", "next_step"]),
+]
+DEFAULT_REASONS = [
+    ("won", "Best value", "性价比高"),
+    ("won", "Relationship", "客户关系"),
+    ("won", "Product fit", "产品契合"),
+    ("lost", "Price", "价格因素"),
+    ("lost", "Lost to competitor", "输给竞争对手"),
+    ("lost", "No budget", "无预算"),
+    ("lost", "No decision", "客户未决策"),
+    ("lost", "Product gap", "产品不满足需求"),
+]
+
+
+@transaction.atomic
+def defaults_ensure() -> Pipeline:
+    """The default pipeline, created with its stages (and the close reasons) when missing."""
+    pipeline = Pipeline.objects.filter(is_default=True).first()
+    if pipeline is None:
+        pipeline = Pipeline.objects.create(name="Sales", name_zh="销售流程", is_default=True)
+        Stage.objects.bulk_create(
+            Stage(
+                pipeline=pipeline,
+                name=name,
+                name_zh=name_zh,
+                probability=probability,
+                required_fields=required,
+                order=index,
+            )
+            for index, (name, name_zh, probability, required) in enumerate(DEFAULT_STAGES, 1)
+        )
+    if not CloseReason.objects.exists():
+        CloseReason.objects.bulk_create(
+            CloseReason(kind=kind, name=name, name_zh=name_zh, order=index)
+            for index, (kind, name, name_zh) in enumerate(DEFAULT_REASONS, 1)
+        )
+    return pipeline
+
+
 def default_pipeline() -> Pipeline:
-    """The default pipeline (seeded by migration); the oldest active one if none is marked."""
+    """The default pipeline (seeded by migration, re-seeded here if no pipeline is left)."""
     found = Pipeline.objects.filter(is_active=True).order_by("-is_default", "pk").first()
-    if found is None:
-        raise DomainError(_("No sales pipeline is set up yet."), field="pipeline")
-    return found
+    return found if found is not None else defaults_ensure()
 
 
 def _first_stage(pipeline: Pipeline) -> Stage:

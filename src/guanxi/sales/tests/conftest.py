@@ -13,7 +13,7 @@ from django.test import Client
 from guanxi.core import events
 from guanxi.customers.services import contact_create, customer_create
 from guanxi.sales.models import Opportunity, Pipeline, Stage
-from guanxi.sales.services import opportunity_create
+from guanxi.sales.services import defaults_ensure, opportunity_create
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def contact(rep: Any, customer: Any) -> Any:
 @pytest.fixture
 def pipeline(db: Any) -> Pipeline:
     """The default pipeline the migration seeds: five stages, 10 % to 90 %."""
-    return Pipeline.objects.get(is_default=True)
+    return defaults_ensure()
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def stages(pipeline: Pipeline) -> list[Stage]:
 
 
 @pytest.fixture
-def make_deal(db: Any) -> Callable[..., Opportunity]:
+def make_deal(pipeline: Pipeline) -> Callable[..., Opportunity]:
     def make(actor: Any, customer: Any, **values: Any) -> Opportunity:
         values.setdefault("name", "ERP 项目")
         values.setdefault("amount", Decimal("100000.00"))

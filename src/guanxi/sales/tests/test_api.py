@@ -143,7 +143,7 @@ def test_a_stale_patch_answers_409(
 
 
 def test_pipelines_are_listed_with_their_stages(
-    client: Client, rep: Any, bearer: Callable[..., Any]
+    client: Client, rep: Any, pipeline: Any, bearer: Callable[..., Any]
 ) -> None:
     response = client.get("/api/v1/pipelines", headers=bearer(rep))
 
