@@ -52,7 +52,7 @@ def _owners(actor: User) -> Any:
         return None
     from guanxi.customers.selectors import assignable_users
 
-    return assignable_users(actor=actor)[:500]
+    return assignable_users(actor=actor)
 
 
 def _customer(actor: User, customer_id: int | None) -> Any:
