@@ -173,3 +173,9 @@ def test_two_contacts_cannot_share_an_address(
         services.portal_invite(actor=agent, contact=twin)
 
     assert PortalAccount.objects.count() == 1
+
+
+def test_the_portal_sign_in_page_speaks_chinese(db: Any) -> None:
+    page = Client(headers={"Accept-Language": "zh-hans"}).get("/portal/login/")
+
+    assert "登录客户门户" in page.content.decode()
