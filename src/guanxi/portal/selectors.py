@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import User
 from guanxi.core.permissions import require_perm
+from guanxi.core.scoping import scope_q
 from guanxi.portal.models import (
     Answer,
     Article,
@@ -223,15 +224,19 @@ def _measure(counts: dict[str, Any], nps: bool) -> tuple[float | None, NpsBreakd
 
 
 def survey_results(*, actor: User, survey: Survey) -> SurveyResults:
-    """Response rate, CSAT % or NPS, the monthly trend and the key drivers, all counted in
-    the database (one aggregate each); only the drivers' answer matrix is read into numpy."""
+    """Response rate, CSAT % or NPS, the monthly trend and the key drivers over the
+    customers in the actor's data scope, all counted in the database (one aggregate each);
+    only the drivers' answer matrix is read into numpy."""
     require_perm(actor, "service.view")
+    scope = scope_q(actor, owner_field="customer__owner", team_field="customer__team")
+    if scope is None:
+        scope = Q(pk__in=[])
     overall_kind = survey.questions.filter(is_overall=True).values_list("kind", flat=True).first()
     is_nps = overall_kind == QuestionKind.NPS
-    responses = SurveyResponse.objects.filter(survey=survey)
+    responses = SurveyResponse.objects.filter(scope, survey=survey)
     results = SurveyResults(
         survey=survey,
-        invited=SurveyInvitation.objects.filter(survey=survey).count(),
+        invited=SurveyInvitation.objects.filter(scope, survey=survey).count(),
         responses=responses.count(),
         overall_kind=overall_kind,
     )
@@ -252,12 +257,13 @@ def survey_results(*, actor: User, survey: Survey) -> SurveyResults:
                 "value": nps.score if nps is not None else csat,
             }
         )
-    results.drivers = survey_drivers(survey)
+    results.drivers = survey_drivers(survey, scope=scope)
     return results
 
 
-def survey_drivers(survey: Survey) -> list[Driver]:
-    """The key-driver ranking over responses that answered the overall and every driver."""
+def survey_drivers(survey: Survey, *, scope: Q | None = None) -> list[Driver]:
+    """The key-driver ranking over responses that answered the overall and every driver
+    (limited by `scope`, a condition on the response's customer, when given)."""
     questions = list(
         survey.questions.filter(kind__in=[QuestionKind.RATING, QuestionKind.NPS]).order_by(
             "position", "pk"
@@ -270,8 +276,9 @@ def survey_drivers(survey: Survey) -> list[Driver]:
     column = {q.pk: index for index, q in enumerate(drivers)}
     matrix: dict[int, list[float]] = {}
     scores: dict[int, float] = {}
+    responses = SurveyResponse.objects.filter(scope or Q(), survey=survey).values("pk")
     answers = Answer.objects.filter(
-        response__survey=survey, question__in=questions, rating__isnull=False
+        response__in=responses, question__in=questions, rating__isnull=False
     ).values_list("response_id", "question_id", "rating")
     for response_id, question_id, rating in answers.iterator(chunk_size=5000):
         if question_id == overall.pk:
