@@ -354,6 +354,7 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "grades_url": _panel_url(actor, "grading", "grading:customer-grades", customer.pk),
         "commerce_url": _panel_url(actor, "commerce", "commerce:customer-summary", customer.pk),
         "sales_url": _panel_url(actor, "sales", "sales:customer-panel", customer.pk),
+        "service_url": _panel_url(actor, "service", "service:customer-panel", customer.pk),
         "tasks_url": _panel_url(actor, "customers", "activities:customer-tasks", customer.pk),
     }
     return render(request, "customers/detail.html", context)

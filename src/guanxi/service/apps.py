@@ -6,3 +6,24 @@ class ServiceConfig(AppConfig):
     name = "guanxi.service"
     label = "service"
     verbose_name = _("Service desk")
+
+    def ready(self) -> None:
+        from guanxi.core.navigation import NavItem, register
+        from guanxi.service import callbacks  # noqa: F401 - subscribes to ticket.resolved
+
+        register(
+            NavItem("tickets", _("Tickets"), "service:queue", "service.view", "life-preserver")
+        )
+        register(
+            NavItem("callbacks", _("Callbacks"), "service:callbacks", "service.view", "telephone")
+        )
+        register(
+            NavItem(
+                "service-settings",
+                _("Service settings"),
+                "service:settings",
+                "service.admin",
+                "sliders",
+                section="admin",
+            )
+        )

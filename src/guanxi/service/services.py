@@ -39,9 +39,13 @@ from guanxi.service.models import (
     PAUSED_STATUSES,
     PRIORITY_ORDER,
     TRANSITIONS,
+    AgentGroup,
     AgentMembership,
     AssignmentRule,
     AssignmentStrategy,
+    BusinessCalendar,
+    CalendarDay,
+    CalendarDayKind,
     SlaPolicy,
     Ticket,
     TicketAttachment,
@@ -670,3 +674,224 @@ def attachments_add(
 def raise_priority(priority: str) -> str:
     index = PRIORITY_ORDER.index(TicketPriority(priority))
     return PRIORITY_ORDER[min(index + 1, len(PRIORITY_ORDER) - 1)]
+
+
+# --- settings: categories, SLA policies, calendars ------------------------------------------
+
+
+@transaction.atomic
+def category_save(
+    *,
+    actor: User,
+    name: str,
+    parent: TicketCategory | None = None,
+    group: AgentGroup | None = None,
+    category: TicketCategory | None = None,
+) -> TicketCategory:
+    """Create or rename a category; a category cannot sit under itself or its descendants."""
+    require_perm(actor, "service.admin")
+    category = category or TicketCategory()
+    name = name.strip()
+    if not name:
+        raise DomainError(_("Give the category a name."), field="name")
+    walker = parent
+    while walker is not None:
+        if category.pk is not None and walker.pk == category.pk:
+            raise DomainError(_("A category cannot sit under itself."), field="parent")
+        walker = walker.parent
+    duplicate = TicketCategory.objects.filter(parent=parent, name=name).exclude(pk=category.pk)
+    if duplicate.exists():
+        raise DomainError(_("This category already exists here."), field="name")
+    category.name, category.parent, category.group = name, parent, group
+    category.save()
+    return category
+
+
+@transaction.atomic
+def policy_save(
+    *, actor: User, values: dict[str, Any], policy: SlaPolicy | None = None
+) -> SlaPolicy:
+    """Create or change an SLA policy (targets in business minutes, both above zero)."""
+    require_perm(actor, "service.admin")
+    policy = policy or SlaPolicy()
+    for field in (
+        "name",
+        "sla_class",
+        "priority",
+        "first_response_minutes",
+        "resolution_minutes",
+        "warn_before_minutes",
+        "calendar",
+        "escalate_to_group",
+        "raise_priority",
+    ):
+        if field in values:
+            setattr(policy, field, values[field])
+    errors = []
+    if not str(policy.name or "").strip():
+        errors.append({"field": "name", "message": _("Give the policy a name.")})
+    if policy.priority not in TicketPriority.values:
+        errors.append({"field": "priority", "message": _("Choose one of the allowed values.")})
+    errors.extend(
+        {"field": field, "message": _("Enter a number of minutes above zero.")}
+        for field in ("first_response_minutes", "resolution_minutes")
+        if not isinstance(getattr(policy, field), int) or getattr(policy, field) <= 0
+    )
+    clash = SlaPolicy.objects.filter(sla_class=policy.sla_class, priority=policy.priority)
+    if clash.exclude(pk=policy.pk).exists():
+        errors.append(
+            {"field": "priority", "message": _("A policy for this class and priority exists.")}
+        )
+    if errors:
+        raise DomainError(errors[0]["message"], errors=errors)
+    if policy.pk:
+        policy.bump_version()
+    policy.save()
+    return policy
+
+
+def _hours(value: Any) -> dict[str, list[list[str]]]:
+    """Working hours as {"1": [["09:00", "12:00"], …]}; each span must start before it ends."""
+    if not isinstance(value, dict):
+        raise DomainError(_("Working hours are not in the expected form."), field="hours")
+    cleaned: dict[str, list[list[str]]] = {}
+    for day, spans in value.items():
+        if str(day) not in {str(d) for d in range(1, 8)} or not isinstance(spans, list):
+            raise DomainError(_("Working hours are not in the expected form."), field="hours")
+        for span in spans:
+            try:
+                start, end = (
+                    dt.time.fromisoformat(s) if s != "24:00" else dt.time.max for s in span
+                )
+            except (TypeError, ValueError) as error:
+                raise DomainError(
+                    _("“%(value)s” is not a time span like 09:00–18:00.") % {"value": span},
+                    field="hours",
+                ) from error
+            if start >= end:
+                raise DomainError(
+                    _("“%(value)s” ends before it starts.") % {"value": "–".join(span)},
+                    field="hours",
+                )
+        cleaned[str(day)] = [[str(a), str(b)] for a, b in spans]
+    return cleaned
+
+
+@transaction.atomic
+def calendar_save(
+    *,
+    actor: User,
+    name: str,
+    hours: Any,
+    time_zone: str = "Asia/Shanghai",
+    is_default: bool = False,
+    calendar: BusinessCalendar | None = None,
+) -> BusinessCalendar:
+    """Create or change a business calendar; one calendar at most is the default."""
+    require_perm(actor, "service.admin")
+    import zoneinfo
+
+    if time_zone not in zoneinfo.available_timezones():
+        raise DomainError(_("Unknown time zone."), field="time_zone")
+    if not name.strip():
+        raise DomainError(_("Give the calendar a name."), field="name")
+    calendar = calendar or BusinessCalendar()
+    calendar.name, calendar.time_zone = name.strip(), time_zone
+    calendar.hours, calendar.is_default = _hours(hours), is_default
+    if is_default:
+        BusinessCalendar.objects.exclude(pk=calendar.pk).update(is_default=False)
+    calendar.save()
+    return calendar
+
+
+@transaction.atomic
+def calendar_days_set(*, actor: User, calendar: BusinessCalendar, year: int, text: str) -> int:
+    """Replace a year's holidays and make-up working days from lines like
+    "2026-10-01 holiday 国庆节" or "2026-10-10 workday 国庆调休"; a bad line refuses all."""
+    require_perm(actor, "service.admin")
+    rows, errors = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        parts = line.split(maxsplit=2)
+        if not parts or parts[0].startswith("#"):
+            continue
+        try:
+            day = dt.date.fromisoformat(parts[0])
+            kind = parts[1] if len(parts) > 1 else ""
+        except ValueError:
+            day, kind = None, ""
+        if day is None or kind not in CalendarDayKind.values or day.year != year:
+            errors.append(
+                {
+                    "field": f"days.{number}",
+                    "message": _("Line %(number)s: write “%(year)s-MM-DD holiday|workday name”.")
+                    % {"number": number, "year": year},
+                }
+            )
+            continue
+        rows.append(
+            CalendarDay(
+                calendar=calendar,
+                date=day,
+                kind=kind,
+                name=(parts[2] if len(parts) > 2 else "")[:100],
+            )
+        )
+    if errors:
+        raise DomainError(errors[0]["message"], errors=errors)
+    calendar.days.filter(date__year=year).delete()
+    CalendarDay.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+@transaction.atomic
+def group_save(
+    *,
+    actor: User,
+    name: str,
+    team: Any = None,
+    manager: User | None = None,
+    members: list[tuple[User, str]] | None = None,
+    group: AgentGroup | None = None,
+) -> AgentGroup:
+    """Create or change an agent group and (when given) replace its members and their skills."""
+    require_perm(actor, "service.admin")
+    if not name.strip():
+        raise DomainError(_("Give the group a name."), field="name")
+    group = group or AgentGroup()
+    group.name, group.team, group.manager = name.strip(), team, manager
+    group.save()
+    if members is not None:
+        group.memberships.exclude(user__in=[u for u, _s in members]).delete()
+        for user, skills in members:
+            AgentMembership.objects.update_or_create(
+                group=group, user=user, defaults={"skills": skills[:200]}
+            )
+    return group
+
+
+@transaction.atomic
+def rule_save(
+    *, actor: User, values: dict[str, Any], rule: AssignmentRule | None = None
+) -> AssignmentRule:
+    """Create or change an assignment rule."""
+    require_perm(actor, "service.admin")
+    rule = rule or AssignmentRule()
+    for field in (
+        "name",
+        "position",
+        "category",
+        "type",
+        "channel",
+        "skill",
+        "group",
+        "strategy",
+        "is_active",
+    ):
+        if field in values:
+            setattr(rule, field, values[field])
+    if rule.strategy not in AssignmentStrategy.values:
+        raise DomainError(_("Choose one of the allowed values."), field="strategy")
+    if not str(rule.name or "").strip():
+        raise DomainError(_("Give the rule a name."), field="name")
+    rule.save()
+    return rule

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.core import events
 from guanxi.service.models import (
@@ -138,13 +139,8 @@ def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
 
 def _notify(result: SweepResult) -> None:
     """One in-app notification per person listing their tickets (activities' notify)."""
-    try:
-        from guanxi.activities.services import notify  # type: ignore[attr-defined,unused-ignore]  # lands with the tasks team
-    except ImportError:
-        return
-    from django.utils.translation import gettext as _
-
     from guanxi.accounts.models import User
+    from guanxi.activities.services import notify
 
     for user in User.objects.filter(pk__in=list(result.notify)):
         numbers = result.notify[user.pk]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from celery.schedules import schedule
+from celery.schedules import crontab, schedule
 
 from guanxi.core.tasks import periodic, task
-from guanxi.service import mail, sla
+from guanxi.service import callbacks, mail, sla
 
 
 @task
@@ -19,3 +19,11 @@ def sla_sweep_task() -> None:
 
 
 periodic("service.sla_sweep", sla_sweep_task, schedule(run_every=60.0))
+
+
+@task
+def callbacks_schedule_task() -> None:
+    callbacks.callbacks_schedule()
+
+
+periodic("service.callbacks_schedule", callbacks_schedule_task, crontab(hour=7, minute=0))
