@@ -60,10 +60,15 @@ def category_list() -> QuerySet[ArticleCategory]:
     return ArticleCategory.objects.order_by("position", "pk")
 
 
-def article_list(*, actor: User, q: str = "", category_id: int | None = None) -> QuerySet[Article]:
-    """Every article (internal and public, drafts too) for staff with service.view."""
+def article_list(
+    *, actor: User, q: str = "", category_id: int | None = None, published_only: bool = False
+) -> QuerySet[Article]:
+    """Every article (internal and public, drafts too unless `published_only`) for staff
+    with service.view."""
     require_perm(actor, "service.view")
     articles = Article.objects.select_related("category")
+    if published_only:
+        articles = articles.filter(is_published=True)
     if q.strip():
         articles = articles.filter(search_condition(q))
     if category_id:

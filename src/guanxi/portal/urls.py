@@ -7,6 +7,7 @@ app_name = "portal"
 urlpatterns: list[URLPattern | URLResolver] = [
     # staff
     path("kb/", views.article_list_view, name="articles"),
+    path("kb/picker/", views.article_picker_view, name="article-picker"),
     path("kb/new/", views.article_create_view, name="article-create"),
     path("kb/categories/", views.category_create_view, name="category-create"),
     path("kb/<int:pk>/", views.article_detail_view, name="article-detail"),

@@ -20,6 +20,7 @@ from guanxi.portal import selectors, services
 from guanxi.portal.forms import ArticleForm, CategoryForm, ContactChoiceForm, SurveyForm
 
 LIST_LIMIT = 200
+PICKER_LIMIT = 8
 
 
 def _int(value: str | None) -> int | None:
@@ -130,6 +131,23 @@ def article_snippet_view(request: HttpRequest, pk: int) -> HttpResponse:
     language = request.GET.get("lang") or get_language() or "en"
     text = selectors.article_snippet(actor, pk, language)
     return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@login_required
+@require_GET
+def article_picker_view(request: HttpRequest) -> HttpResponse:
+    """An HTML fragment for a ticket's reply box: find a published article and insert its
+    text into the textarea whose id is ?target= (with static portal/kb-insert.js)."""
+    actor = page_actor(request)
+    q = request.GET.get("q", "")[:100]
+    articles = selectors.article_list(actor=actor, q=q, published_only=True)[:PICKER_LIMIT]
+    context = {
+        "articles": list(articles),
+        "q": q,
+        "target": request.GET.get("target", "")[:60],
+        "language": request.GET.get("lang") or get_language() or "en",
+    }
+    return render(request, "portal/article_picker.html", context)
 
 
 # --- surveys ----------------------------------------------------------------------------------

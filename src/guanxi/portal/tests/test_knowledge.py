@@ -201,3 +201,47 @@ def test_a_stale_article_edit_through_the_api_is_refused(
     article.refresh_from_db()
     assert answer.status_code == 409
     assert article.title_en == "Newer"
+
+
+def test_the_reply_box_picker_offers_published_articles_with_their_snippet_links(
+    client: Client, agent: Any, articles: dict[str, Article]
+) -> None:
+    services.article_update(
+        actor=agent, article=articles["invoice"], values={"is_published": False}
+    )
+    client.force_login(agent)
+
+    fragment = client.get(
+        "/portal/kb/picker/", {"q": "", "target": "reply-body", "lang": "zh-hans"}
+    )
+    snippet = client.get(f"/portal/kb/{articles['reset'].pk}/snippet/", {"lang": "zh-hans"})
+
+    body = fragment.content.decode()
+    assert f'data-kb-insert="/portal/kb/{articles["reset"].pk}/snippet/?lang=zh-hans"' in body
+    assert 'data-kb-target="reply-body"' in body
+    assert f'data-picker-article="{articles["invoice"].pk}"' not in body
+    assert snippet["Content-Type"] == "text/plain; charset=utf-8"
+    assert snippet.content.decode().startswith("如何重置密码")
+
+
+def test_the_staff_knowledge_base_is_closed_to_visitors_without_a_staff_login(
+    db: Any, articles: dict[str, Article]
+) -> None:
+    visitor = Client()
+
+    listing = visitor.get("/portal/kb/")
+    snippet = visitor.get(f"/portal/kb/{articles['escalation'].pk}/snippet/")
+
+    assert listing.status_code == snippet.status_code == 302
+    assert listing["Location"].startswith("/accounts/login/")
+
+
+def test_the_navigation_shows_knowledge_base_and_surveys_to_service_staff(
+    client: Client, agent: Any
+) -> None:
+    client.force_login(agent)
+
+    page = client.get("/portal/kb/").content.decode()
+
+    assert 'data-nav="knowledge"' in page
+    assert 'data-nav="surveys"' in page
