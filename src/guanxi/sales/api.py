@@ -19,11 +19,13 @@ from guanxi.customers.selectors import contact_get, customer_get
 from guanxi.sales import selectors, services
 from guanxi.sales.models import Opportunity
 from guanxi.sales.schemas import (
+    AcceptIn,
     AttainmentOut,
     CloseIn,
     ColumnOut,
     CompetitorIn,
     CompetitorOut,
+    DecisionIn,
     ForecastQuery,
     ForecastRowOut,
     FunnelOut,
@@ -40,6 +42,8 @@ from guanxi.sales.schemas import (
     PipelineIn,
     PipelineOut,
     PipelinePatch,
+    QuoteIn,
+    QuoteOut,
     StageIn,
     StageOut,
     TargetIn,
@@ -431,3 +435,62 @@ def _attainment_out(a: selectors.Attainment) -> AttainmentOut:
         won=str(a.won),
         percent=a.percent,
     )
+
+
+# --- quotes ---------------------------------------------------------------------------------
+
+
+def _quote_out(actor: User, pk: int) -> QuoteOut:
+    quote = selectors.quote_get(actor=actor, pk=pk)
+    return QuoteOut.from_quote(quote, selectors.quote_parts(quote=quote))
+
+
+@router.post("/opportunities/{int:opportunity_id}/quotes", response={201: QuoteOut})
+def create_quote(request: HttpRequest, opportunity_id: int, payload: QuoteIn) -> Status[QuoteOut]:
+    actor = api_actor(request)
+    quote = services.quote_create(
+        actor=actor,
+        opportunity=selectors.opportunity_get(actor=actor, pk=opportunity_id),
+        valid_until=payload.valid_until,
+        notes=payload.notes,
+    )
+    return Status(201, _quote_out(actor, quote.pk))
+
+
+@router.get("/quotes/{int:quote_id}", response=QuoteOut)
+def get_quote(request: HttpRequest, quote_id: int) -> QuoteOut:
+    return _quote_out(_viewer(request), quote_id)
+
+
+@router.post("/quotes/{int:quote_id}/submit", response=QuoteOut)
+def submit_quote(request: HttpRequest, quote_id: int, payload: VersionIn) -> QuoteOut:
+    actor = api_actor(request)
+    services.quote_submit(
+        actor=actor, quote=selectors.quote_get(actor=actor, pk=quote_id), version=payload.version
+    )
+    return _quote_out(actor, quote_id)
+
+
+@router.post("/quotes/{int:quote_id}/decision", response=QuoteOut)
+def decide_quote(request: HttpRequest, quote_id: int, payload: DecisionIn) -> QuoteOut:
+    actor = api_actor(request)
+    services.quote_decide(
+        actor=actor,
+        quote=selectors.quote_get(actor=actor, pk=quote_id),
+        approve=payload.approve,
+        comment=payload.comment,
+        version=payload.version,
+    )
+    return _quote_out(actor, quote_id)
+
+
+@router.post("/quotes/{int:quote_id}/accept", response=QuoteOut)
+def accept_quote(request: HttpRequest, quote_id: int, payload: AcceptIn) -> QuoteOut:
+    actor = api_actor(request)
+    services.quote_accept(
+        actor=actor,
+        quote=selectors.quote_get(actor=actor, pk=quote_id),
+        instalments=[item.model_dump() for item in payload.instalments],
+        version=payload.version,
+    )
+    return _quote_out(actor, quote_id)

@@ -389,3 +389,130 @@ class SalesTarget(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.period_start}–{self.period_end}"
+
+
+class QuoteStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class QuoteQuerySet(ScopedQuerySet["Quote"]):
+    scope_owner_field = "opportunity__owner"
+    scope_team_field = "opportunity__team"
+
+
+class Quote(TimeStampedModel):
+    """A priced offer built from a deal's product lines.
+
+    A discount above the limit of the customer's tier policy (and the author's role) needs a
+    manager's approval before the quote can be accepted; an accepted quote becomes an order.
+    Visible as its deal is. `number` is "QT" + the id padded to 8 digits.
+    """
+
+    number = models.CharField(_("quote number"), max_length=32, unique=True, null=True, blank=True)
+    opportunity = models.ForeignKey(
+        Opportunity, verbose_name=_("opportunity"), on_delete=models.CASCADE, related_name="quotes"
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT
+    )
+    valid_until = models.DateField(_("valid until"))
+    subtotal = money_field(_("subtotal"), default=ZERO)
+    discount_total = money_field(_("discount"), default=ZERO)
+    total = money_field(_("total"), default=ZERO)
+    max_discount = models.DecimalField(
+        _("largest discount (%)"), max_digits=5, decimal_places=2, default=ZERO
+    )
+    discount_limit = models.DecimalField(
+        _("discount limit (%)"), max_digits=5, decimal_places=2, default=ZERO
+    )
+    notes = models.TextField(_("notes"), blank=True, default="")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved or rejected by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_comment = models.CharField(_("comment"), max_length=500, blank=True, default="")
+    order = models.ForeignKey(
+        "commerce.Order",
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = QuoteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        ordering: ClassVar[list[str]] = ["-pk"]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+
+class QuoteLine(models.Model):
+    quote = models.ForeignKey(
+        Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="lines"
+    )
+    product = models.ForeignKey(
+        "commerce.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.CharField(_("description"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2)
+    unit_price = money_field(_("unit price"))
+    discount = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2)
+    amount = money_field(_("amount"))
+
+    class Meta:
+        verbose_name = _("quote line")
+        verbose_name_plural = _("quote lines")
+        ordering: ClassVar[list[str]] = ["pk"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Instalment(models.Model):
+    """One instalment of an accepted quote's payment plan (回款计划), with its reminder task."""
+
+    quote = models.ForeignKey(
+        Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="instalments"
+    )
+    sequence = models.PositiveSmallIntegerField(_("instalment"))
+    due_on = models.DateField(_("due on"))
+    amount = money_field(_("amount"))
+    reminder_task_id = models.PositiveIntegerField(_("reminder task"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instalment")
+        verbose_name_plural = _("instalments")
+        ordering: ClassVar[list[str]] = ["quote", "sequence"]
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["quote", "sequence"], name="sales_instalment_unique_sequence"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="sales_instalment_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote_id}/{self.sequence}"

@@ -330,3 +330,96 @@ class AttainmentOut(Schema):
     target: str
     won: str
     percent: float | None
+
+
+class QuoteIn(InputSchema):
+    valid_until: dt.date | None = None
+    notes: str = Field("", max_length=5000)
+
+
+class DecisionIn(InputSchema):
+    approve: bool
+    comment: str = Field("", max_length=500)
+    version: int | None = None
+
+
+class InstalmentIn(InputSchema):
+    due_on: dt.date
+    amount: Decimal = Field(gt=0)
+
+
+class AcceptIn(InputSchema):
+    version: int | None = None
+    instalments: list[InstalmentIn] = Field(default_factory=list, max_length=60)
+
+
+class InstalmentOut(Schema):
+    sequence: int
+    due_on: dt.date
+    amount: str
+    reminder_task_id: int | None
+
+
+class QuoteLineOut(Schema):
+    product_id: int
+    description: str
+    quantity: str
+    unit_price: str
+    discount: str
+    amount: str
+
+
+class QuoteOut(Schema):
+    id: int
+    number: str | None
+    opportunity_id: int
+    status: str
+    valid_until: dt.date
+    subtotal: str
+    discount_total: str
+    total: str
+    max_discount: str
+    discount_limit: str
+    decision_comment: str
+    order_id: int | None
+    version: int
+    lines: list[QuoteLineOut]
+    instalments: list[InstalmentOut]
+
+    @classmethod
+    def from_quote(cls, quote: Any, parts: dict[str, Any]) -> QuoteOut:
+        return cls(
+            id=quote.pk,
+            number=quote.number,
+            opportunity_id=quote.opportunity_id,
+            status=quote.status,
+            valid_until=quote.valid_until,
+            subtotal=str(quote.subtotal),
+            discount_total=str(quote.discount_total),
+            total=str(quote.total),
+            max_discount=str(quote.max_discount),
+            discount_limit=str(quote.discount_limit),
+            decision_comment=quote.decision_comment,
+            order_id=quote.order_id,
+            version=quote.version,
+            lines=[
+                QuoteLineOut(
+                    product_id=line.product_id,
+                    description=line.description,
+                    quantity=str(line.quantity),
+                    unit_price=str(line.unit_price),
+                    discount=str(line.discount),
+                    amount=str(line.amount),
+                )
+                for line in parts["lines"]
+            ],
+            instalments=[
+                InstalmentOut(
+                    sequence=row.sequence,
+                    due_on=row.due_on,
+                    amount=str(row.amount),
+                    reminder_task_id=row.reminder_task_id,
+                )
+                for row in parts["instalments"]
+            ],
+        )

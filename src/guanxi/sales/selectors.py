@@ -42,6 +42,7 @@ from guanxi.sales.models import (
     OpportunityCompetitor,
     OpportunityStatus,
     Pipeline,
+    Quote,
     SalesTarget,
     Stage,
     StageVisit,
@@ -599,3 +600,29 @@ def _as_date(value: Any) -> dt.date:
     if isinstance(value, str):
         return dt.date.fromisoformat(value[:10])
     return value  # type: ignore[no-any-return]  # already a date
+
+
+def quote_get(*, actor: User, pk: int) -> Quote:
+    """One quote whose deal the actor can see, with its deal and customer; else 404."""
+    found = (
+        Quote.objects.visible_to(actor)
+        .select_related("opportunity", "opportunity__customer", "author", "decided_by", "order")
+        .filter(pk=pk)
+        .first()
+        if has_perm(actor, "sales.view")
+        else None
+    )
+    if found is None:
+        raise Http404
+    return found
+
+
+def quote_parts(*, quote: Quote) -> dict[str, Any]:
+    return {
+        "lines": list(quote.lines.order_by("pk")),
+        "instalments": list(quote.instalments.order_by("sequence")),
+    }
+
+
+def opportunity_quotes(*, opportunity: Opportunity) -> list[Quote]:
+    return list(opportunity.quotes.order_by("-pk"))

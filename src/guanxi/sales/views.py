@@ -249,6 +249,7 @@ def _detail_context(actor: User, opportunity: Opportunity, **forms: Any) -> dict
         ),
         "competitor_form": forms.get("competitor_form") or CompetitorForm(),
         "log_form": forms.get("log_form") or LogForm(),
+        "quotes": selectors.opportunity_quotes(opportunity=opportunity),
         **selectors.opportunity_detail(opportunity=opportunity),
     }
 
@@ -659,3 +660,104 @@ def pipeline_admin_view(request: HttpRequest, pk: int | None = None) -> HttpResp
         ],
     }
     return render(request, "sales/pipelines.html", context)
+
+
+# --- quotes ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def quote_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _viewer(request)
+    opportunity = selectors.opportunity_get(actor=actor, pk=pk)
+    try:
+        quote = services.quote_create(
+            actor=actor,
+            opportunity=opportunity,
+            valid_until=_date(request.POST.get("valid_until")),
+            notes=request.POST.get("notes", ""),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("sales:detail", pk=pk)
+    return redirect("sales:quote", pk=quote.pk)
+
+
+@login_required
+@require_GET
+def quote_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _viewer(request)
+    quote = selectors.quote_get(actor=actor, pk=pk)
+    context = {
+        "quote": quote,
+        **selectors.quote_parts(quote=quote),
+        "can_edit": has_perm(actor, "sales.edit"),
+        "can_decide": has_perm(actor, "sales.delete")
+        and (quote.author_id != actor.pk or has_perm(actor, "sales.admin")),
+        "can_order": has_perm(actor, "commerce.create"),
+    }
+    return render(request, "sales/quote.html", context)
+
+
+@login_required
+@require_POST
+def quote_action_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Submit, approve, reject, accept (with a payment plan) or decline a quote."""
+    actor = _viewer(request)
+    quote = selectors.quote_get(actor=actor, pk=pk)
+    version = _int(request.POST.get("version"))
+    comment = request.POST.get("comment", "")
+    try:
+        if action == "submit":
+            services.quote_submit(actor=actor, quote=quote, version=version)
+        elif action in {"approve", "reject"}:
+            services.quote_decide(
+                actor=actor,
+                quote=quote,
+                approve=action == "approve",
+                comment=comment,
+                version=version,
+            )
+        elif action == "accept":
+            plan = [
+                {"due_on": due, "amount": amount}
+                for due, amount in zip(
+                    request.POST.getlist("due_on"), request.POST.getlist("amount"), strict=False
+                )
+                if due and amount
+            ]
+            services.quote_accept(actor=actor, quote=quote, instalments=plan, version=version)
+        elif action == "decline":
+            services.quote_decline(actor=actor, quote=quote, version=version)
+        else:
+            raise Http404
+    except DomainError as error:
+        messages.error(request, error.message)
+    except PermissionDenied:
+        messages.error(request, _("You may not do this with this quote."))
+    else:
+        messages.success(request, _("Quote updated."))
+    return redirect("sales:quote", pk=pk)
+
+
+@login_required
+@require_GET
+def quote_print_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The quote as a printable page (?format=pdf: as PDF) in the chosen language."""
+    from django.utils import translation
+
+    from guanxi.sales.pdf import quote_pdf
+
+    actor = _viewer(request)
+    quote = selectors.quote_get(actor=actor, pk=pk)
+    language = "zh-hans" if request.GET.get("lang", "").startswith("zh") else "en"
+    parts = selectors.quote_parts(quote=quote)
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(
+            quote_pdf(quote=quote, lines=parts["lines"], language=language),
+            content_type="application/pdf",
+        )
+        response["Content-Disposition"] = f'inline; filename="{quote.number}.pdf"'
+        return response
+    with translation.override(language):
+        return render(request, "sales/quote_print.html", {"quote": quote, **parts})
