@@ -1,5 +1,5 @@
 """API schemas of the leads domain: types and lengths here, rules in the services. Phones
-and emails leave masked unless the caller owns the lead and may reveal personal data."""
+and emails always leave masked; `POST /leads/{id}/reveal` returns one in full (logged)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ class LeadOut(Schema):
     def from_lead(cls, lead: Lead, actor: User) -> LeadOut:
         from guanxi.leads.selectors import lead_contact_points
 
-        points = lead_contact_points(actor=actor, lead=lead)
+        points = lead_contact_points(lead=lead)
         return cls(
             id=lead.pk,
             name=lead.name,

@@ -95,13 +95,9 @@ def lead_timeline(*, lead: Lead, limit: int = 200) -> list[LeadEvent]:
     )
 
 
-def lead_contact_points(*, actor: User, lead: Lead) -> dict[str, str]:
-    """Phone and email as the actor may see them: in full with a reveal permission (the
-    caller logs the reveal), masked otherwise."""
-    from guanxi.leads.services import may_reveal
-
-    if may_reveal(actor) and lead.owner_id == actor.pk:
-        return {"phone": lead.phone, "email": lead.email}
+def lead_contact_points(*, lead: Lead) -> dict[str, str]:
+    """Phone and email masked, as pages and the API show them; the plain value only through
+    `services.lead_reveal`, which writes the access log."""
     return {"phone": mask("phone", lead.phone), "email": mask("email", lead.email)}
 
 
@@ -173,16 +169,25 @@ def masked_row(item: Customer | Lead) -> dict[str, Any]:
     }
 
 
+def customer_leads(*, actor: User, customer_id: int) -> list[Lead]:
+    """Visible leads converted into, or matched to, a customer."""
+    return list(
+        lead_list(actor=actor)
+        .filter(Q(customer_id=customer_id) | Q(matched_customer_id=customer_id))
+        .order_by("-pk")[:20]
+    )
+
+
 def pool_moves(*, actor: User, customer_id: int | None = None, limit: int = 100) -> list[PoolMove]:
     """Recent moves: the actor's own, or all for a sales administrator."""
     require_perm(actor, "sales.view")
     qs = PoolMove.objects.select_related("customer", "lead", "user").order_by("-created_at", "-pk")
     from guanxi.core.permissions import has_perm
 
-    if not has_perm(actor, "sales.admin"):
-        qs = qs.filter(user=actor)
-    if customer_id is not None:
+    if customer_id is not None:  # the caller has checked that the customer is visible
         qs = qs.filter(customer_id=customer_id)
+    elif not has_perm(actor, "sales.admin"):
+        qs = qs.filter(user=actor)
     return list(qs[:limit])
 
 

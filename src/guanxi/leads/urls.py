@@ -26,5 +26,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.pool_release_customer_view,
         name="pool-release-customer",
     ),
+    path("customers/<int:customer_id>/panel/", views.customer_panel_view, name="customer-panel"),
     path("settings/", views.settings_view, name="settings"),
 ]

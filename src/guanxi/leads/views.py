@@ -123,7 +123,8 @@ def _detail_context(actor: User, lead: Any) -> dict[str, Any]:
     can_edit = has_perm(actor, "sales.edit") and lead.is_open
     return {
         "lead": lead,
-        "contact_points": selectors.lead_contact_points(actor=actor, lead=lead),
+        "contact_points": selectors.lead_contact_points(lead=lead),
+        "can_reveal": services.may_reveal(actor),
         "timeline": selectors.lead_timeline(lead=lead),
         "history": history_rows(lead, limit=50, masked=services.MASKED_HISTORY_FIELDS),
         "model": learning.model_explain(model, lead) if model is not None else None,
@@ -471,6 +472,23 @@ def pool_release_customer_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("customers:detail", pk)
     messages.success(request, _("The customer is back in the public pool."))
     return redirect("leads:pool")
+
+
+@login_required
+@require_GET
+def customer_panel_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The customer 360 panel: the customer's pool moves and leads, and the give-back button."""
+    from guanxi.customers.selectors import customer_get
+
+    actor = page_actor(request)
+    customer = customer_get(actor=actor, pk=customer_id)
+    context = {
+        "customer": customer,
+        "moves": selectors.pool_moves(actor=actor, customer_id=customer.pk, limit=20),
+        "leads": selectors.customer_leads(actor=actor, customer_id=customer.pk),
+        "can_release": customer.owner_id == actor.pk and has_perm(actor, "sales.create"),
+    }
+    return render(request, "leads/customer_panel.html", context)
 
 
 # --- settings --------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def test_a_lead_sent_twice_with_one_idempotency_key_is_created_once(
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.json()["id"] == second.json()["id"]
     assert Lead.objects.count() == 1
-    assert first.json()["phone"] == "+8613812345678"
+    assert first.json()["phone"] == "138****5678"
     assert first.json()["source"] == "api"
 
 
@@ -179,3 +179,18 @@ def test_the_model_is_not_offered_without_enough_history(
     body = client.get("/api/v1/lead-model", headers=bearer(rep)).json()
 
     assert (body["offered"], body["active"], body["minimum"]) == (False, False, 50)
+
+
+def test_revealing_a_phone_returns_it_in_full_and_writes_the_access_log(
+    client: Client, rep: Any, make_lead: Any, bearer: Bearer
+) -> None:
+    from guanxi.audit.models import AccessLog
+
+    lead = make_lead(rep, phone="13812345678")
+
+    response = _post(client, f"/api/v1/leads/{lead.pk}/reveal", {"field": "phone"}, bearer(rep))
+
+    assert response.json() == {"field": "phone", "value": "+8613812345678"}
+    assert list(AccessLog.objects.values_list("target_model", "target_pk", "field")) == [
+        ("leads.lead", str(lead.pk), "phone")
+    ]

@@ -230,3 +230,48 @@ def test_the_demo_loads_leads_a_form_and_a_trained_model_once(db: Any) -> None:
     assert Lead.objects.count() == 164
     assert LeadForm.objects.filter(slug="contact-us").exists()
     assert LeadModel.objects.filter(is_active=True).count() == 1
+
+
+def test_the_lead_pages_speak_chinese(rep: Any, make_lead: Any, client_for: ClientFor) -> None:
+    lead = make_lead(rep, "周杰", phone="13812345678")
+    client = client_for(rep)
+
+    listing = client.get(reverse("leads:list"), headers={"Accept-Language": "zh-hans"})
+    page = client.get(
+        reverse("leads:detail", args=[lead.pk]), headers={"Accept-Language": "zh-hans"}
+    )
+
+    assert "新建线索" in listing.content.decode()
+    assert "时间线" in page.content.decode()
+    assert "138****5678" in page.content.decode()
+
+
+def test_the_reveal_button_shows_the_phone_to_the_rep(
+    rep: Any, make_lead: Any, client_for: ClientFor
+) -> None:
+    lead = make_lead(rep, phone="13812345678")
+
+    response = client_for(rep).post(reverse("leads:reveal", args=[lead.pk]), {"field": "phone"})
+
+    assert '<span class="revealed" data-revealed="phone">+8613812345678</span>' in (
+        response.content.decode()
+    )
+
+
+def test_the_customer_panel_shows_the_pool_history_and_lets_the_owner_give_it_back(
+    rep: Any, teammate: Any, make_customer: Any, client_for: ClientFor
+) -> None:
+    from guanxi.leads.pool import pool_release_customer
+
+    customer = make_customer(rep, "王芳")
+    client = client_for(rep)
+    panel = client.get(reverse("leads:customer-panel", args=[customer.pk])).content.decode()
+    assert 'id="release-customer"' in panel
+
+    pool_release_customer(actor=rep, customer=customer, reason="不合适")
+    client_for(teammate).post(reverse("leads:pool-claim", args=["customers", customer.pk]))
+    mine = client_for(teammate).get(reverse("leads:customer-panel", args=[customer.pk]))
+    foreign = client.get(reverse("leads:customer-panel", args=[customer.pk]))
+
+    assert "不合适" in mine.content.decode()
+    assert foreign.status_code == 404
