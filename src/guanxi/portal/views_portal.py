@@ -118,9 +118,15 @@ def link_request_view(request: HttpRequest) -> HttpResponse:
     return redirect("portal:login")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def link_view(request: HttpRequest, token: str) -> HttpResponse:
-    """Spend an invitation (then set a password) or a one-time sign-in link."""
+    """Spend an invitation (then set a password) or a one-time sign-in link.
+
+    Opening the link shows a button; only its POST spends the link, so that a mail
+    scanner that fetches every link in a message cannot use it up.
+    """
+    if request.method == "GET":
+        return render(request, "portal/link_confirm.html")
     try:
         account, purpose = services.portal_link_use(token=token)
     except DomainError as error:
