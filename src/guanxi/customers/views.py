@@ -99,6 +99,7 @@ def _rows(customers: list[Any]) -> list[dict[str, Any]]:
     return [
         {
             "customer": customer,
+            "pk": str(customer.pk),
             "kind": kinds.get(customer.kind, customer.kind),
             "status": statuses.get(customer.status, customer.status),
             "owner": str(customer.owner) if customer.owner_id else "",
@@ -108,12 +109,36 @@ def _rows(customers: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _industry_options(language: str) -> list[tuple[int, str]]:
+Option = tuple[str, str, bool]
+
+
+def _options(pairs: Any, selected: int | None) -> list[Option]:
+    """(value, label, selected) for a <select>: ids as text, which the template prints as is
+    (an int goes through number localisation, ~10 µs each, hundreds a page)."""
+    return [(str(pk), str(label), pk == selected) for pk, label in pairs]
+
+
+def _filter_options(
+    actor: User, filters: selectors.CustomerFilters, language: str
+) -> dict[str, Any]:
     name = "name_zh" if language.startswith("zh") else "name_en"
-    return [
-        (industry.pk, f"{industry.code} {getattr(industry, name)}")
-        for industry in selectors.industry_list().only("pk", "code", name)
-    ]
+    industries = selectors.industry_list().only("pk", "code", name)
+    owners = selectors.assignable_users(actor=actor).only(
+        "pk", "username", "display_name", "first_name", "last_name"
+    )[:500]
+    return {
+        "industries": _options(
+            ((i.pk, f"{i.code} {getattr(i, name)}") for i in industries), filters.industry_id
+        ),
+        "owners": _options(((user.pk, user) for user in owners), filters.owner_id),
+        "teams": _options(
+            ((team.pk, team.name) for team in team_list(actor=actor)), filters.team_id
+        ),
+        "groups": _options(
+            selectors.group_list(actor=actor).values_list("pk", "name"), filters.group_id
+        ),
+        "tags": _options(selectors.tag_list(actor=actor).values_list("pk", "name"), filters.tag_id),
+    }
 
 
 @login_required
@@ -147,16 +172,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         "statuses": CustomerStatus.choices,
         "sources": SourceChannel.choices,
         "stages": LifecycleStage.choices,
-        "industries": _industry_options(language),
-        "groups": list(selectors.group_list(actor=actor).only("pk", "name")),
-        "tags": list(selectors.tag_list(actor=actor).only("pk", "name")),
-        "teams": list(team_list(actor=actor)),
-        "owners": [
-            (user.pk, str(user))
-            for user in selectors.assignable_users(actor=actor).only(
-                "pk", "username", "display_name", "first_name", "last_name"
-            )[:500]
-        ],
+        **_filter_options(actor, filters, language),
         "saved_filters": selectors.saved_filter_list(actor=actor),
         "custom_filters": [
             {
@@ -336,6 +352,14 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         {"address": address, "street": crypto.mask("address", address.street)}
         for address in customer.addresses.all()
     ]
+    can_edit = has_perm(actor, "customers.edit") or (
+        customer.owner_id == actor.pk and has_perm(actor, "customers.create")
+    )
+    if can_edit:
+        all_groups = list(selectors.group_list_marked(actor=actor, customer=customer))
+        groups = [group for group in all_groups if group.is_member]  # type: ignore[attr-defined]  # annotated
+    else:
+        all_groups, groups = [], list(customer.groups.all())
     context = {
         "customer": customer,
         "masked": masked,
@@ -343,19 +367,18 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "contacts": contacts,
         "addresses": addresses,
         "consents": selectors.consent_state(customer=customer),
-        "groups": list(customer.groups.all()),
+        "groups": groups,
         "tags": list(customer.tags.all()),
-        "all_groups": selectors.group_list(actor=actor),
+        "all_groups": all_groups,
         "can_reveal": has_perm(actor, "customers.reveal"),
-        "can_edit": has_perm(actor, "customers.edit")
-        or (customer.owner_id == actor.pk and has_perm(actor, "customers.create")),
+        "can_edit": can_edit,
         "can_delete": has_perm(actor, "customers.delete"),
         "timeline_url": _panel_url(actor, "interactions", "interactions:timeline", customer.pk),
         "grades_url": _panel_url(actor, "grading", "grading:customer-grades", customer.pk),
         "commerce_url": _panel_url(actor, "commerce", "commerce:customer-summary", customer.pk),
         "sales_url": _panel_url(actor, "sales", "sales:customer-panel", customer.pk),
-        "service_url": _panel_url(actor, "service", "service:customer-panel", customer.pk),
         "tasks_url": _panel_url(actor, "customers", "activities:customer-tasks", customer.pk),
+        "service_url": _panel_url(actor, "service", "service:customer-panel", customer.pk),
     }
     return render(request, "customers/detail.html", context)
 

@@ -145,3 +145,27 @@ def test_the_forms_of_a_foreign_customer_are_not_found(
     response = client.get(reverse("customers:form-part", args=[foreign.pk, "contact"]))
 
     assert response.status_code == 404
+
+
+def test_the_360_page_shows_the_customers_groups_and_offers_every_group(
+    rep: Any, client: Client
+) -> None:
+    from guanxi.customers.models import Customer
+    from guanxi.customers.services import customers_bulk, group_create
+
+    customer = customer_create(actor=rep, values={"kind": "person", "name": "甲"})
+    member = group_create(actor=rep, name="重点客户")
+    other = group_create(actor=rep, name="潜在客户")
+    customers_bulk(
+        actor=rep,
+        customers=Customer.objects.filter(pk=customer.pk),
+        action="group",
+        group_id=member.pk,
+    )
+
+    page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+
+    labels = page[page.index('id="labels"') :].split("</div>", 1)[0]
+    choices = page[page.index('<select class="form-select" name="group"') :].split("</select>")[0]
+    assert ("重点客户" in labels, "潜在客户" in labels) == (True, False)
+    assert (f'value="{member.pk}"' in choices, f'value="{other.pk}"' in choices) == (True, True)
