@@ -14,7 +14,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from guanxi.service.inbound import mail_receive
 
@@ -27,7 +27,7 @@ def _receive(raw: bytes) -> int:
     try:
         return mail_receive(raw).pk
     finally:
-        close_old_connections()
+        connections.close_all()  # a worker thread of the executor: keep no connection open
 
 
 class InboundHandler:
