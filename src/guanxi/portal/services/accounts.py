@@ -33,6 +33,7 @@ SESSION_HASH = "portal_account_hash"
 INVITE_DAYS = 7
 LOGIN_LINK_MINUTES = 30
 FAILURE_LIMIT = 5
+ADDRESS_FAILURE_LIMIT = 50
 LOCK_SECONDS = 15 * 60
 
 
@@ -155,16 +156,24 @@ def portal_password_set(*, account: PortalAccount, password: str) -> PortalAccou
     return account
 
 
-def _attempt_keys(email: str, address: str) -> list[str]:
-    return [f"portal-login:e:{email_index(email)}", f"portal-login:ip:{address}"]
+def _attempt_keys(email: str, address: str) -> dict[str, int]:
+    """Counter keys and their limits: one email from one address (as the staff sign-in
+    does, so that an attacker elsewhere cannot lock the contact out everywhere), and one
+    address over any emails (password spraying)."""
+    return {
+        f"portal-login:e:{email_index(email)}:{address}": FAILURE_LIMIT,
+        f"portal-login:ip:{address}": ADDRESS_FAILURE_LIMIT,
+    }
 
 
 def portal_authenticate(*, email: str, password: str, address: str = "") -> PortalAccount:
-    """The account for an email and password; after 5 failures from one address or for one
-    email the sign-in is locked for 15 minutes (counted in the cache, shared by processes)."""
-    keys = _attempt_keys(email, address)
+    """The account for an email and password. After 5 failures for one email from one
+    address (or 50 from one address) sign-in is locked there for 15 minutes; the counts
+    live in the cache, shared by every process."""
+    limits = _attempt_keys(email, address)
+    keys = list(limits)
     counts = cache.get_many(keys)
-    if any(int(counts.get(key, 0)) >= FAILURE_LIMIT for key in keys):
+    if any(int(counts.get(key, 0)) >= limit for key, limit in limits.items()):
         raise LoginLocked(_("Too many failed attempts. Try again in 15 minutes."))
     account = PortalAccount.objects.filter(email_index=email_index(email), is_active=True).first()
     valid = (

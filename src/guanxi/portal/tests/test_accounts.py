@@ -183,3 +183,23 @@ def test_the_portal_sign_in_page_speaks_chinese(db: Any) -> None:
     page = Client(headers={"Accept-Language": "zh-hans"}).get("/portal/login/")
 
     assert "登录客户门户" in page.content.decode()
+
+
+def test_a_lock_from_one_address_does_not_lock_the_contact_out_elsewhere(
+    account: PortalAccount,
+) -> None:
+    for _attempt in range(5):
+        with pytest.raises(DomainError):
+            services.portal_authenticate(
+                email="li.lei@huadong.example", password="guess", address="203.0.113.9"
+            )
+
+    with pytest.raises(services.LoginLocked):
+        services.portal_authenticate(
+            email="li.lei@huadong.example", password=PORTAL_PASSWORD, address="203.0.113.9"
+        )
+    elsewhere = services.portal_authenticate(
+        email="li.lei@huadong.example", password=PORTAL_PASSWORD, address="198.51.100.4"
+    )
+
+    assert elsewhere == account
