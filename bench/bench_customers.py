@@ -134,14 +134,18 @@ def build_cases(inputs: dict[str, Any], timeline: bool) -> list[Case]:
 
 
 def list_sql(actor: Any, query: str) -> tuple[str, list[Any]]:
-    """The SQL of the list page's one page of rows: the selector, sorted, limit 51."""
+    """The SQL of the list page's one page of rows: the selector, sorted, limit 51.
+
+    On SQLite a name term of 3+ characters is first read from the FTS5 trigram table into an
+    id list, which this SQL then holds: that lookup is in the HTTP time, not in the raw one.
+    """
     from django.http import QueryDict
 
     from guanxi.customers import selectors
     from guanxi.customers.views import filters_from_query
 
     filters = filters_from_query(QueryDict(query))
-    queryset = selectors.customer_list(actor=actor, filters=filters)
+    queryset = selectors.customer_list_page(actor=actor, filters=filters)
     page = queryset.order_by(*filters.ordering)[:51]  # what keyset_page runs, limit 50 + 1
     sql, params = page.query.get_compiler(using=page.db).as_sql()
     return sql, list(params)

@@ -123,9 +123,11 @@ def _filter_options(
 ) -> dict[str, Any]:
     name = "name_zh" if language.startswith("zh") else "name_en"
     industries = selectors.industry_list().only("pk", "code", name)
-    owners = selectors.assignable_users(actor=actor).only(
-        "pk", "username", "display_name", "first_name", "last_name"
-    )[:500]
+    owners = (
+        selectors.assignable_users(actor=actor)
+        .select_related(None)
+        .only("pk", "username", "display_name", "first_name", "last_name")[:500]
+    )
     return {
         "industries": _options(
             ((i.pk, f"{i.code} {getattr(i, name)}") for i in industries), filters.industry_id

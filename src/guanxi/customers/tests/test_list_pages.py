@@ -46,6 +46,20 @@ def test_each_row_shows_kind_status_owner_and_a_link_to_the_360_page(
     assert "<td>Wang Fang</td>" in row
 
 
+@pytest.mark.parametrize("role", ["sales-rep", "sales-manager", "administrator"])
+def test_the_owner_filter_offers_the_users_in_scope_whatever_the_role(
+    make_user: Any, teams: dict[str, Any], role: str
+) -> None:
+    actor = make_user(role, teams["east"], display_name="Zhou Min")
+    client = Client()
+    client.force_login(actor)
+
+    page = client.get(reverse("customers:list")).content.decode()
+
+    owner_filter = page[page.index('<select class="form-select" name="owner"') :]
+    assert f'<option value="{actor.pk}">Zhou Min</option>' in owner_filter.split("</select>")[0]
+
+
 def test_the_row_labels_follow_the_language(rep: Any, client: Client) -> None:
     customer = customer_create(actor=rep, values={"kind": "person", "name": "张三"})
 
