@@ -345,6 +345,28 @@ def test_converting_a_company_lead_creates_the_customer_and_contact_and_keeps_th
     assert "lead.converted" in names
 
 
+def test_converting_creates_an_open_opportunity_for_the_new_customer(
+    rep: Any, make_lead: MakeLead
+) -> None:
+    from decimal import Decimal
+
+    from guanxi.sales.models import Opportunity
+
+    lead = make_lead(rep, "周杰", company="星河科技")
+
+    converted = services.lead_convert(
+        actor=rep, lead=lead, opportunity_name="ERP rollout", amount=Decimal("50000")
+    )
+
+    opportunity = Opportunity.objects.get(pk=converted.opportunity_id)
+    assert (opportunity.customer_id, opportunity.name, opportunity.amount) == (
+        converted.customer_id,
+        "ERP rollout",
+        Decimal("50000.00"),
+    )
+    assert (opportunity.owner, opportunity.contact_id) == (rep, converted.contact_id)
+
+
 def test_converting_a_web_lead_records_the_consent_wording_on_the_customer(
     rep: Any, make_lead: MakeLead
 ) -> None:

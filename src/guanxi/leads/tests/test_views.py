@@ -17,6 +17,7 @@ from guanxi.leads.models import Lead, LeadForm, LeadModel, PoolMove, ScoringRule
 from guanxi.leads.scoring import scoring_rules_seed
 
 ClientFor = Callable[[Any], Any]
+LIST_QUERIES = 5  # session, user, role, leads with owner and industry, the menu's team
 
 
 def shown(html: str, kind: str) -> list[int]:
@@ -275,3 +276,17 @@ def test_the_customer_panel_shows_the_pool_history_and_lets_the_owner_give_it_ba
 
     assert "不合适" in mine.content.decode()
     assert foreign.status_code == 404
+
+
+def test_the_lead_list_page_reads_a_fixed_number_of_queries(
+    rep: Any, make_lead: Any, client_for: ClientFor, django_assert_num_queries: Any
+) -> None:
+    for index in range(5):
+        make_lead(rep, f"L{index}")
+    client = client_for(rep)
+    client.get(reverse("leads:list"))
+
+    with django_assert_num_queries(LIST_QUERIES):
+        response = client.get(reverse("leads:list"))
+
+    assert len(shown(response.content.decode(), "lead")) == 5
