@@ -356,3 +356,32 @@ def portal_survey_get(account: PortalAccount, pk: int) -> SurveyInvitation:
     if invitation is None:
         raise Http404(_("No such record."))
     return invitation
+
+
+# --- the customer 360 panel -------------------------------------------------------------------
+
+
+@dataclass
+class CustomerSatisfaction:
+    customer: Any
+    responses: list[SurveyResponse]
+    contacts: list[Any]
+    accounts: dict[int, PortalAccount]
+
+
+def customer_satisfaction(
+    *, actor: User, customer_id: int, limit: int = 10
+) -> CustomerSatisfaction:
+    """A visible customer's latest survey answers and its contacts' portal accounts (a
+    foreign customer is a 404)."""
+    from guanxi.customers.selectors import customer_contacts, customer_get
+
+    require_perm(actor, "service.view")
+    customer = customer_get(actor=actor, pk=customer_id)
+    responses = list(
+        SurveyResponse.objects.filter(customer=customer)
+        .select_related("survey")
+        .order_by("-submitted_at", "-pk")[:limit]
+    )
+    accounts = {a.contact_id: a for a in PortalAccount.objects.filter(customer=customer)}
+    return CustomerSatisfaction(customer, responses, customer_contacts(customer=customer), accounts)

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("surveys/", views.survey_list_view, name="surveys"),
     path("surveys/<int:pk>/", views.survey_detail_view, name="survey-detail"),
     path("surveys/<int:pk>/send/", views.survey_send_view, name="survey-send"),
+    path("customers/<int:customer_id>/panel/", views.customer_panel_view, name="customer-panel"),
     path("accounts/invite/", views.account_invite_view, name="account-invite"),
     # customers (no staff login)
     path("", views_portal.home_view, name="home"),

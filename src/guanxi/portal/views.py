@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -241,4 +242,27 @@ def account_invite_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, error.message)
     else:
         messages.error(request, _("Some fields are not valid."))
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) and back:
+        return redirect(back)
     return redirect("portal:surveys")
+
+
+@login_required
+@require_GET
+def customer_panel_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The customer 360 page's satisfaction panel: latest survey answers, portal accounts
+    and portal invitations for the contacts."""
+    actor = page_actor(request)
+    data = selectors.customer_satisfaction(actor=actor, customer_id=customer_id)
+    rows = [(contact, data.accounts.get(contact.pk)) for contact in data.contacts]
+    return render(
+        request,
+        "portal/customer_panel.html",
+        {
+            "customer": data.customer,
+            "responses": data.responses,
+            "rows": rows,
+            "can_invite": has_perm(actor, "service.create"),
+        },
+    )

@@ -151,3 +151,38 @@ def test_a_staff_member_creates_a_survey_from_the_page(client: Client, agent: An
         ("choice", False),
     ]
     assert survey.questions.get(kind="choice").choices == ["Phone", "Portal"]
+
+
+def test_the_customer_panel_shows_answers_and_invites_a_contact_back_to_the_customer(
+    client: Client, agent: Any, org: tuple[Any, Any], csat_survey: Survey, invite: Any
+) -> None:
+    from guanxi.portal.models import PortalAccount
+
+    customer, contact = org
+    overall = csat_survey.questions.get(is_overall=True)
+    services.survey_answer(
+        invitation=invite(csat_survey, customer)[0], data={f"q{overall.pk}": "4"}
+    )
+    client.force_login(agent)
+
+    panel = client.get(f"/portal/customers/{customer.pk}/panel/")
+    invited = client.post(
+        "/portal/accounts/invite/",
+        {"contact_id": contact.pk, "next": f"/customers/{customer.pk}/"},
+    )
+
+    body = panel.content.decode()
+    assert "服务满意度 CSAT" in body
+    assert "no portal account" in body
+    assert invited["Location"] == f"/customers/{customer.pk}/"
+    assert PortalAccount.objects.get().contact == contact
+
+
+def test_the_customer_panel_of_a_foreign_customer_is_a_404(
+    client: Client, make_user: Any, teams: dict[str, Any], org: tuple[Any, Any]
+) -> None:
+    client.force_login(make_user("service-agent", teams["other"], username="agent.other"))
+
+    panel = client.get(f"/portal/customers/{org[0].pk}/panel/")
+
+    assert panel.status_code == 404
