@@ -123,9 +123,8 @@ class Task(TimeStampedModel):
     )
     related_id = models.PositiveBigIntegerField(_("related record id"), null=True, blank=True)
     related = GenericForeignKey("related_type", "related_id")
-    source = models.CharField(
-        _("source"), max_length=20, choices=Source.choices, default=Source.MANUAL, blank=True
-    )
+    # Free text so that any domain can name itself; the known sources get a label.
+    source = models.CharField(_("source"), max_length=40, default=Source.MANUAL, blank=True)
 
     history = HistoricalRecords(
         excluded_fields=["updated_at", "reminded_at", "due_sort", "priority_rank"]
@@ -160,6 +159,11 @@ class Task(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status == Status.OPEN
+
+    @property
+    def source_label(self) -> str:
+        labels = dict(Source.choices)
+        return str(labels.get(self.source, self.source))
 
 
 class Notification(models.Model):

@@ -75,6 +75,13 @@ def _check_times(due_at: dt.datetime | None, remind_at: dt.datetime | None) -> N
             raise DomainError(_("Give the time with its time zone."), field=name)
 
 
+def _as_datetime(value: Any, all_day: bool) -> tuple[dt.datetime | None, bool]:
+    """A bare date (from a caller with a day, not a time) means midnight, all day."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return day_start(value), True
+    return value, all_day
+
+
 def day_start(day: dt.date) -> dt.datetime:
     """Midnight of `day` in the server's time zone (how an all-day task stores its day)."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
@@ -86,8 +93,8 @@ def task_create(
     actor: User | None,
     owner: User,
     title: str,
-    due_at: dt.datetime | None = None,
-    remind_at: dt.datetime | None = None,
+    due_at: dt.datetime | dt.date | None = None,
+    remind_at: dt.datetime | dt.date | None = None,
     priority: str = "normal",
     customer: Customer | None = None,
     related: models.Model | None = None,
@@ -98,15 +105,17 @@ def task_create(
     """Create an open task for `owner` (in the owner's team); publishes task.created.
 
     `related` is any record (a lead, an opportunity, a ticket), kept as content type + id.
-    An all-day task's `due_at` is moved to midnight of its day.
+    `source` names where the task came from ("lead", "grading", "ticket", or any domain's
+    word). An all-day task's `due_at` is moved to midnight of its day; a bare date is one.
     """
     _check_owner(actor, owner, "sales.create")
     title = (title or "").strip()
     if not title:
         raise DomainError(_("Give the task a title."), field="title")
     _check_choice(priority, Priority.values, "priority")
-    source = source or Source.MANUAL
-    _check_choice(source, Source.values, "source")
+    source = (source or Source.MANUAL).strip()[:40]
+    due_at, all_day = _as_datetime(due_at, all_day)
+    remind_at, _ignored = _as_datetime(remind_at, False)
     _check_times(due_at, remind_at)
     _check_customer(actor, customer)
     if all_day and due_at is not None:

@@ -234,3 +234,11 @@ def test_notify_without_email_sends_no_mail(rep: Any, smtp_server: Any) -> None:
 
     assert Notification.objects.filter(user=rep, title="Quiet").count() == 1
     assert smtp_server.wait_for(1, timeout=0.3) == []
+
+
+def test_a_bare_due_date_from_another_domain_makes_an_all_day_task(rep: Any) -> None:
+    task = task_create(
+        actor=None, owner=rep, title="Instalment due", due_at=dt.date(2026, 12, 3), source="quote"
+    )
+
+    assert (task.due_at, task.all_day, task.source) == (local(2026, 12, 3), True, "quote")
