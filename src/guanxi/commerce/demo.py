@@ -61,21 +61,51 @@ CATALOGUE: list[tuple[str, str, str, str, str]] = [
 DISCONTINUED = {"GX-OFF-003"}
 
 
+# The first seven demo customers cover the buyers grading must tell apart; the next two are a
+# prospect who has not bought yet and a newcomer with a first order or two.
+CYCLE = (
+    "vip",
+    "regular",
+    "late_payer",
+    "occasional",
+    "dormant",
+    "regular",
+    "vip",
+    "prospect",
+    "newcomer",
+)
+
+
 def _profile(index: int, customer: Customer) -> str:
     """Spread the demo customers over the kinds of buyer grading should tell apart."""
     if customer.kind == CustomerKind.GOVERNMENT:
-        return "late_payer"
-    return ("vip", "regular", "late_payer", "occasional", "dormant", "regular", "vip")[index % 7]
+        return "slow_payer"
+    return CYCLE[index % len(CYCLE)]
 
 
 # profile -> (orders over the years, products per order, quantity range, days late range)
 PROFILES: dict[str, tuple[int, tuple[int, int], tuple[int, int], tuple[int, int]]] = {
     "vip": (36, (2, 4), (2, 12), (-20, 0)),
-    "regular": (12, (1, 3), (1, 5), (-10, 5)),
+    "regular": (12, (1, 3), (1, 5), (-5, 25)),
     "late_payer": (10, (1, 3), (1, 6), (25, 95)),
+    "slow_payer": (10, (1, 3), (1, 6), (35, 65)),
     "occasional": (3, (1, 2), (1, 2), (-5, 10)),
-    "dormant": (6, (1, 2), (1, 4), (-5, 10)),
+    "dormant": (6, (1, 2), (1, 4), (10, 40)),
+    "newcomer": (2, (1, 2), (1, 3), (-5, 5)),
+    "prospect": (0, (1, 1), (1, 1), (0, 0)),
 }
+# Month-end holdings of the individuals, by their order among them: (assets, loans), so that
+# every wealth tier, with and without loans, has someone in it.
+WEALTH = [
+    (6_200_000, 3_000_000),
+    (1_800_000, 500_000),
+    (450_000, 200_000),
+    (85_000, 50_000),
+    (6_200_000, 0),
+    (1_800_000, 0),
+    (450_000, 0),
+    (85_000, 0),
+]
 CHANNELS = [
     OrderChannel.SALES_REP,
     OrderChannel.ONLINE,
@@ -115,6 +145,8 @@ def _order_rows(
     span = YEARS * 365
     if profile == "dormant":
         days = sorted(rng.randint(420, span) for _ in range(count))
+    elif profile == "newcomer":
+        days = sorted(rng.randint(5, 80) for _ in range(count))
     else:
         days = sorted(rng.randint(2, span) for _ in range(count))
     rows = []
@@ -187,11 +219,16 @@ def _receivables(
 
 
 def _holdings(rng: random.Random, customers: list[Customer], today: dt.date) -> list[Any]:
-    """Month-end snapshots for a year, for the investor and every third individual."""
+    """Month-end snapshots for a year, for the investor and the individuals."""
+    people = [c for c in customers if c.kind == CustomerKind.PERSON]
     clients = [
-        c
-        for i, c in enumerate(customers)
-        if c.kind == CustomerKind.INVESTOR or (c.kind == CustomerKind.PERSON and i % 3 == 0)
+        (client, Decimal(assets), Decimal(loans))
+        for client, (assets, loans) in zip(people, WEALTH * len(people), strict=False)
+    ]
+    clients += [
+        (c, Decimal(rng.randint(3, 80) * 2_500_000), Decimal(0))
+        for c in customers
+        if c.kind == CustomerKind.INVESTOR
     ]
     month_ends = []
     first = today.replace(day=1)
@@ -199,11 +236,7 @@ def _holdings(rng: random.Random, customers: list[Customer], today: dt.date) -> 
         first = (first - dt.timedelta(days=1)).replace(day=1)
         month_ends.append((first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1))
     rows = []
-    for client in clients:
-        base = Decimal(rng.randint(3, 80) * 100_000)
-        if client.kind == CustomerKind.INVESTOR:
-            base *= 25
-        loan = Decimal(rng.choice([0, 0, 500_000, 1_200_000]))
+    for client, base, loan in clients:
         for step, as_of in enumerate(sorted(month_ends)):
             drift = Decimal(1 + (step - 6) * rng.uniform(-0.01, 0.03)).quantize(Decimal("0.0001"))
             aum = (base * drift).quantize(Decimal("0.01"))
@@ -224,18 +257,20 @@ def _holdings(rng: random.Random, customers: list[Customer], today: dt.date) -> 
 def load(*, force: bool = False) -> list[str]:
     """Add the catalogue, and orders with invoices, payments and holdings for every demo
     customer that has no orders yet; idempotent. Skips quietly without customers."""
-    customers = list(
-        Customer.objects.exclude(status=CustomerStatus.MERGED)
-        .filter(orders__isnull=True)
-        .order_by("pk")
+    everyone = list(Customer.objects.exclude(status=CustomerStatus.MERGED).order_by("pk"))
+    # A customer's profile follows its place among all customers, so that a rerun gives the
+    # prospects (who never get orders) no orders either.
+    profiles = {c.pk: _profile(i, c) for i, c in enumerate(everyone)}
+    without_orders = set(
+        Customer.objects.filter(orders__isnull=True).values_list("pk", flat=True).distinct()
     )
+    customers = [c for c in everyone if c.pk in without_orders and profiles[c.pk] != "prospect"]
     if not customers:
         return ["Demo commerce: no customers without orders."]
     rng = random.Random(SEED)  # noqa: S311  # demo data, not a secret
     products = _products()
     now = timezone.now().replace(second=0, microsecond=0)
     today = timezone.localdate()
-    profiles = {c.pk: _profile(i, c) for i, c in enumerate(customers)}
     rows = [
         row
         for customer in customers

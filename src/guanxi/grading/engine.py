@@ -243,14 +243,22 @@ def _kinds_params(scheme: Scheme) -> list[Any]:
 
 
 def stage(run_id: int, compiled: Compiled) -> int:
-    """Write the scheme's grades for every eligible customer into the staging table."""
+    """Write the scheme's grades for every eligible customer into the staging table.
+
+    Call inside a transaction: on PostgreSQL the quantile sorts get `work_mem` enough to stay
+    in memory, and the staging table is analysed afterwards so that applying plans joins for
+    its real size (it is emptied after every run, so its statistics are always stale).
+    """
     with connection.cursor() as cursor:
+        sql.tune_for_staging()
         cursor.execute(
             "INSERT INTO grading_gradestage (run_id, customer_id, tier_id, score, explanation) "
             f"SELECT %s, staged.* FROM ({compiled.select}) staged",
             [run_id, *compiled.params],
         )
-        return int(cursor.rowcount)
+        staged = int(cursor.rowcount)
+        sql.analyze("grading_gradestage")
+        return staged
 
 
 def _active_override(alias: str) -> str:
@@ -300,7 +308,10 @@ def apply(run_id: int, scheme_id: int) -> int:
                 WHERE s.run_id = %s AND s.customer_id = grading_customergrade.customer_id)""",
             [scheme_id, run_id],
         )
+        # Only grades whose rule tier or score changed, or whose override ran out, are
+        # written: an unchanged grade keeps the explanation of the run that set it.
         still = _active_override("grading_customergrade")
+        target = "grading_customergrade"
         cursor.execute(
             f"""INSERT INTO grading_customergrade
                 (customer_id, scheme_id, tier_id, rule_tier_id, score, explanation,
@@ -315,8 +326,11 @@ def apply(run_id: int, scheme_id: int) -> int:
                                         ELSE NULL END,
                 score = excluded.score,
                 explanation = excluded.explanation,
-                evaluated_at = excluded.evaluated_at""",
-            [scheme_id, now, run_id, now, now],
+                evaluated_at = excluded.evaluated_at
+            WHERE {sql.distinct(f"{target}.rule_tier_id", "excluded.rule_tier_id")}
+                OR {sql.distinct(f"{target}.score", "excluded.score")}
+                OR ({target}.override_tier_id IS NOT NULL AND NOT {still})""",
+            [scheme_id, now, run_id, now, now, now],
         )
         cursor.execute("DELETE FROM grading_gradestage WHERE run_id = %s", [run_id])
         cursor.execute(

@@ -1,8 +1,9 @@
 """The metric catalogue and its refresh: every metric for every customer in set-based SQL.
 
-`metrics_refresh` rebuilds grading_customermetrics from orders, invoices, holdings and
-interactions in one INSERT … SELECT of grouped sub-queries (no per-customer Python), inside
-one transaction, so a failure leaves the previous metrics in place.
+`metrics_refresh` brings grading_customermetrics up to date from orders, invoices, holdings
+and interactions (the groups asked for) in one INSERT … SELECT … ON CONFLICT of grouped
+sub-queries (no per-customer Python), inside one transaction, so a failure leaves the
+previous metrics in place.
 """
 
 from __future__ import annotations
@@ -164,9 +165,167 @@ def _table(label: str) -> str | None:
         return None
 
 
-def metrics_refresh(*, as_of: dt.date | None = None) -> int:
-    """Recompute every customer's metrics as of a date (default today); returns the count."""
+# Which source table each stored metric is computed from: a refresh recomputes whole groups.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "orders": (
+        "revenue_lifetime",
+        "revenue_12m",
+        "margin_lifetime",
+        "margin_12m",
+        "order_count",
+        "order_count_12m",
+        "first_order_at",
+        "last_order_at",
+        "recency_days",
+        "tenure_days",
+        "average_order_value",
+        "revenue_last_6m",
+        "revenue_prior_6m",
+        "revenue_trend",
+    ),
+    "invoices": ("payment_recovery_24m", "max_days_to_pay_24m", "overdue_amount"),
+    "holdings": ("aum", "monthly_average_assets", "loan_balance"),
+    "interactions": ("interactions_90d",),
+}
+_GROUP_OF = {name: group for group, names in GROUPS.items() for name in names}
+_GROUP_OF["assets_and_loans"] = "holdings"
+
+
+def groups_for(names: list[str]) -> set[str]:
+    """The metric groups that hold the given metrics (custom fields need none)."""
+    return {_GROUP_OF[name] for name in names if name in _GROUP_OF}
+
+
+@dataclass
+class _Part:
+    """One group's grouped sub-query: its SELECT-list expressions and its LEFT JOIN."""
+
+    columns: list[tuple[str, str]]
+    column_params: list[Any]
+    join: str
+    join_params: list[Any]
+
+
+def _orders_part(as_of: dt.date, end: Any, t6: Any, t12: Any) -> _Part | None:
+    orders = _table("commerce.Order")
+    if orders is None:
+        return None
+    statuses = ", ".join(["%s"] * len(VALID_ORDER_STATUSES))
+    join = f"""LEFT JOIN (
+        SELECT customer_id,
+            SUM(total_amount) AS revenue,
+            SUM(CASE WHEN ordered_at >= %s THEN total_amount ELSE 0 END) AS revenue_12m,
+            SUM(total_amount - total_cost) AS margin,
+            SUM(CASE WHEN ordered_at >= %s THEN total_amount - total_cost ELSE 0 END)
+                AS margin_12m,
+            COUNT(*) AS orders,
+            SUM(CASE WHEN ordered_at >= %s THEN 1 ELSE 0 END) AS orders_12m,
+            MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at,
+            SUM(CASE WHEN ordered_at >= %s THEN total_amount ELSE 0 END) AS last_6m,
+            SUM(CASE WHEN ordered_at >= %s AND ordered_at < %s THEN total_amount ELSE 0 END)
+                AS prior_6m
+        FROM {orders} WHERE status IN ({statuses}) AND ordered_at < %s
+        GROUP BY customer_id) o ON o.customer_id = c.id"""
+    columns = [
+        ("revenue_lifetime", "COALESCE(o.revenue, 0)"),
+        ("revenue_12m", "COALESCE(o.revenue_12m, 0)"),
+        ("margin_lifetime", "COALESCE(o.margin, 0)"),
+        ("margin_12m", "COALESCE(o.margin_12m, 0)"),
+        ("order_count", "COALESCE(o.orders, 0)"),
+        ("order_count_12m", "COALESCE(o.orders_12m, 0)"),
+        ("first_order_at", "o.first_at"),
+        ("last_order_at", "o.last_at"),
+        ("recency_days", sql.days_between("%s", "o.last_at")),
+        ("tenure_days", sql.days_between("%s", "COALESCE(o.first_at, c.created_at)")),
+        (
+            "average_order_value",
+            "CASE WHEN COALESCE(o.orders, 0) > 0 THEN o.revenue / o.orders ELSE 0 END",
+        ),
+        ("revenue_last_6m", "COALESCE(o.last_6m, 0)"),
+        ("revenue_prior_6m", "COALESCE(o.prior_6m, 0)"),
+        (
+            "revenue_trend",
+            "CASE WHEN COALESCE(o.last_6m, 0) > COALESCE(o.prior_6m, 0) * 1.1 THEN 1 "
+            "WHEN COALESCE(o.last_6m, 0) < COALESCE(o.prior_6m, 0) * 0.9 THEN -1 ELSE 0 END",
+        ),
+    ]
+    return _Part(
+        columns,
+        [as_of, as_of],
+        join,
+        [t12, t12, t12, t6, t12, t6, *VALID_ORDER_STATUSES, end],
+    )
+
+
+def _invoices_part(as_of: dt.date, t24: dt.date) -> _Part | None:
+    invoices = _table("commerce.Invoice")
+    if invoices is None:
+        return None
+    days_to_pay = sql.days_between("COALESCE(paid_on, %s)", "issued_on")
+    join = f"""LEFT JOIN (
+        SELECT customer_id,
+            100.0 * SUM(CASE WHEN due_on >= %s AND due_on <= %s THEN paid_amount ELSE 0 END)
+            / NULLIF(SUM(CASE WHEN due_on >= %s AND due_on <= %s THEN amount ELSE 0 END), 0)
+                AS recovery,
+            MAX(CASE WHEN due_on >= %s AND due_on <= %s THEN {days_to_pay} END) AS max_days,
+            SUM(CASE WHEN due_on < %s AND status IN ('open', 'partly_paid')
+                THEN amount - paid_amount ELSE 0 END) AS overdue
+        FROM {invoices} WHERE status <> 'cancelled'
+        GROUP BY customer_id) i ON i.customer_id = c.id"""
+    columns = [
+        ("payment_recovery_24m", "i.recovery"),
+        ("max_days_to_pay_24m", "i.max_days"),
+        ("overdue_amount", "COALESCE(i.overdue, 0)"),
+    ]
+    # In text order: the recovery window twice, the days-to-pay window, COALESCE's date, overdue.
+    return _Part(columns, [], join, [t24, as_of, t24, as_of, t24, as_of, as_of, as_of])
+
+
+def _holdings_part(as_of: dt.date) -> _Part | None:
+    holdings = _table("commerce.HoldingSnapshot")
+    if holdings is None:
+        return None
+    join = f"""LEFT JOIN (
+        SELECT h.customer_id, h.assets_under_management AS aum,
+            h.monthly_average_assets AS average_assets, h.loan_balance AS loans
+        FROM {holdings} h JOIN (
+            SELECT customer_id, MAX(as_of) AS latest FROM {holdings}
+            WHERE as_of <= %s GROUP BY customer_id
+        ) latest ON latest.customer_id = h.customer_id AND latest.latest = h.as_of
+    ) h ON h.customer_id = c.id"""
+    columns = [
+        ("aum", "COALESCE(h.aum, 0)"),
+        ("monthly_average_assets", "COALESCE(h.average_assets, 0)"),
+        ("loan_balance", "COALESCE(h.loans, 0)"),
+    ]
+    return _Part(columns, [], join, [as_of])
+
+
+def _interactions_part(end: Any, t90: Any) -> _Part | None:
+    interactions = _table("interactions.Interaction")
+    if interactions is None:
+        return None
+    join = f"""LEFT JOIN (
+        SELECT customer_id, COUNT(*) AS n FROM {interactions}
+        WHERE occurred_at >= %s AND occurred_at < %s GROUP BY customer_id
+    ) x ON x.customer_id = c.id"""
+    return _Part([("interactions_90d", "COALESCE(x.n, 0)")], [], join, [t90, end])
+
+
+def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = None) -> int:
+    """Recompute customers' metrics as of a date (default today); returns the rows written.
+
+    Only the given metric groups (default: all, see GROUPS) are recomputed, in one
+    INSERT … SELECT … ON CONFLICT that writes a row only when one of its values changed, so a
+    refresh over unchanged facts reads the source tables and writes (almost) nothing. A
+    row's `as_of` and `refreshed_at` are those of the last refresh that changed it. Metrics
+    of merged customers are dropped. One transaction: a failure keeps the previous metrics.
+    """
     as_of = as_of or timezone.localdate()
+    wanted = set(GROUPS) if groups is None else set(groups)
+    unknown = wanted - set(GROUPS)
+    if unknown:
+        raise KeyError(", ".join(sorted(unknown)))
     zone = timezone.get_current_timezone()
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     t6 = end - dt.timedelta(days=182)
@@ -175,120 +334,59 @@ def metrics_refresh(*, as_of: dt.date | None = None) -> int:
     t90 = end - dt.timedelta(days=90)
     now = sql.timestamp(timezone.now())
     end, t6, t12, t90 = (sql.timestamp(moment) for moment in (end, t6, t12, t90))
-    orders, invoices = _table("commerce.Order"), _table("commerce.Invoice")
-    holdings, interactions = _table("commerce.HoldingSnapshot"), _table("interactions.Interaction")
-    joins = []
-    if orders:
-        statuses = ", ".join(["%s"] * len(VALID_ORDER_STATUSES))
-        joins.append(
-            f"""LEFT JOIN (
-                SELECT customer_id,
-                    SUM(total_amount) AS revenue,
-                    SUM(CASE WHEN ordered_at >= %s THEN total_amount ELSE 0 END) AS revenue_12m,
-                    SUM(total_amount - total_cost) AS margin,
-                    SUM(CASE WHEN ordered_at >= %s THEN total_amount - total_cost ELSE 0 END)
-                        AS margin_12m,
-                    COUNT(*) AS orders,
-                    SUM(CASE WHEN ordered_at >= %s THEN 1 ELSE 0 END) AS orders_12m,
-                    MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at,
-                    SUM(CASE WHEN ordered_at >= %s THEN total_amount ELSE 0 END) AS last_6m,
-                    SUM(CASE WHEN ordered_at >= %s AND ordered_at < %s THEN total_amount ELSE 0 END)
-                        AS prior_6m
-                FROM {orders} WHERE status IN ({statuses}) AND ordered_at < %s
-                GROUP BY customer_id) o ON o.customer_id = c.id"""
+    insert_only: list[tuple[str, str]] = []
+    builders = {
+        "orders": lambda: _orders_part(as_of, end, t6, t12),
+        "invoices": lambda: _invoices_part(as_of, t24),
+        "holdings": lambda: _holdings_part(as_of),
+        "interactions": lambda: _interactions_part(end, t90),
+    }
+    parts = [part for group in GROUPS if group in wanted and (part := builders[group]())]
+    columns = [name for part in parts for name, _expression in part.columns]
+    expressions = [expression for part in parts for _name, expression in part.columns]
+    # A new row gets the other groups' empty values; an existing row keeps them.
+    from guanxi.grading.models import CustomerMetrics
+
+    nullable = {field.name for field in CustomerMetrics._meta.concrete_fields if field.null}
+    for group_names in GROUPS.values():
+        insert_only += [
+            (name, "NULL" if name in nullable else "0")
+            for name in group_names
+            if name not in columns
+        ]
+    target = "grading_customermetrics"
+    if columns:
+        changed = " OR ".join(
+            sql.distinct(f"{target}.{name}", f"excluded.{name}") for name in columns
         )
+        assignments = ", ".join(
+            f"{name} = excluded.{name}" for name in [*columns, "as_of", "refreshed_at"]
+        )
+        conflict = f"DO UPDATE SET {assignments} WHERE {changed}"
     else:
-        joins.append(
-            "LEFT JOIN (SELECT NULL AS customer_id, 0 AS revenue, 0 AS revenue_12m, "
-            "0 AS margin, 0 AS margin_12m, 0 AS orders, 0 AS orders_12m, NULL AS first_at,"
-            " NULL AS last_at, 0 AS last_6m, 0 AS prior_6m) o ON 1=0"
-        )
-    order_params = [t12, t12, t12, t6, t12, t6, *VALID_ORDER_STATUSES, end] if orders else []
-    if invoices:
-        days_to_pay = sql.days_between("COALESCE(paid_on, %s)", "issued_on")
-        joins.append(
-            f"""LEFT JOIN (
-                SELECT customer_id,
-                    100.0 * SUM(CASE WHEN due_on >= %s AND due_on <= %s THEN paid_amount ELSE 0 END)
-                    / NULLIF(SUM(CASE WHEN due_on >= %s AND due_on <= %s THEN amount ELSE 0 END), 0)
-                        AS recovery,
-                    MAX(CASE WHEN due_on >= %s AND due_on <= %s THEN {days_to_pay} END) AS max_days,
-                    SUM(CASE WHEN due_on < %s AND status IN ('open', 'partly_paid')
-                        THEN amount - paid_amount ELSE 0 END) AS overdue
-                FROM {invoices} WHERE status <> 'cancelled'
-                GROUP BY customer_id) i ON i.customer_id = c.id"""
-        )
-    else:
-        joins.append(
-            "LEFT JOIN (SELECT NULL AS customer_id, NULL AS recovery, NULL AS max_days,"
-            " 0 AS overdue) i ON 1=0"
-        )
-    # In text order: the recovery window twice, the days-to-pay window, COALESCE's date, overdue.
-    invoice_params = [t24, as_of, t24, as_of, t24, as_of, as_of, as_of] if invoices else []
-    if holdings:
-        joins.append(
-            f"""LEFT JOIN (
-                SELECT h.customer_id, h.assets_under_management AS aum,
-                    h.monthly_average_assets AS average_assets, h.loan_balance AS loans
-                FROM {holdings} h JOIN (
-                    SELECT customer_id, MAX(as_of) AS latest FROM {holdings}
-                    WHERE as_of <= %s GROUP BY customer_id
-                ) latest ON latest.customer_id = h.customer_id AND latest.latest = h.as_of
-            ) h ON h.customer_id = c.id"""
-        )
-    else:
-        joins.append(
-            "LEFT JOIN (SELECT NULL AS customer_id, 0 AS aum, 0 AS average_assets, "
-            "0 AS loans) h ON 1=0"
-        )
-    holding_params = [as_of] if holdings else []
-    if interactions:
-        joins.append(
-            f"""LEFT JOIN (
-                SELECT customer_id, COUNT(*) AS n FROM {interactions}
-                WHERE occurred_at >= %s AND occurred_at < %s GROUP BY customer_id
-            ) x ON x.customer_id = c.id"""
-        )
-    else:
-        joins.append("LEFT JOIN (SELECT NULL AS customer_id, 0 AS n) x ON 1=0")
-    interaction_params = [t90, end] if interactions else []
-    recency = sql.days_between("%s", "o.last_at")
-    tenure = sql.days_between("%s", "COALESCE(o.first_at, c.created_at)")
+        conflict = "DO NOTHING"
+    insert_names = ", ".join(["customer_id", "as_of", "refreshed_at", *columns, *dict(insert_only)])
+    values = ", ".join(["c.id", "%s", "%s", *expressions, *dict(insert_only).values()])
     statement = f"""
-        INSERT INTO grading_customermetrics (
-            customer_id, as_of, revenue_lifetime, revenue_12m, margin_lifetime, margin_12m,
-            order_count, order_count_12m, first_order_at, last_order_at, recency_days,
-            tenure_days, average_order_value, revenue_last_6m, revenue_prior_6m, revenue_trend,
-            payment_recovery_24m, max_days_to_pay_24m, overdue_amount, aum,
-            monthly_average_assets, loan_balance, interactions_90d, refreshed_at)
-        SELECT c.id, %s, COALESCE(o.revenue, 0), COALESCE(o.revenue_12m, 0),
-            COALESCE(o.margin, 0), COALESCE(o.margin_12m, 0), COALESCE(o.orders, 0),
-            COALESCE(o.orders_12m, 0), o.first_at, o.last_at, {recency}, {tenure},
-            CASE WHEN COALESCE(o.orders, 0) > 0 THEN o.revenue / o.orders ELSE 0 END,
-            COALESCE(o.last_6m, 0), COALESCE(o.prior_6m, 0),
-            CASE WHEN COALESCE(o.last_6m, 0) > COALESCE(o.prior_6m, 0) * 1.1 THEN 1
-                 WHEN COALESCE(o.last_6m, 0) < COALESCE(o.prior_6m, 0) * 0.9 THEN -1
-                 ELSE 0 END,
-            i.recovery, i.max_days, COALESCE(i.overdue, 0), COALESCE(h.aum, 0),
-            COALESCE(h.average_assets, 0), COALESCE(h.loans, 0), COALESCE(x.n, 0), %s
+        INSERT INTO {target} ({insert_names})
+        SELECT {values}
         FROM customers_customer c
-        {" ".join(joins)}
+        {" ".join(part.join for part in parts)}
         WHERE c.status <> 'merged'
+        ON CONFLICT (customer_id) {conflict}
     """
-    # Parameters in text order: the SELECT list's four, then each join's.
-    ordered: list[Any] = [
-        as_of,
-        as_of,
+    params: list[Any] = [
         as_of,
         now,
-        *order_params,
-        *invoice_params,
-        *holding_params,
-        *interaction_params,
+        *[value for part in parts for value in part.column_params],
+        *[value for part in parts for value in part.join_params],
     ]
     with transaction.atomic():
         sql.tune_for_aggregation()
         with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM grading_customermetrics")
-            cursor.execute(statement, ordered)
+            cursor.execute(
+                f"DELETE FROM {target} WHERE customer_id IN "
+                "(SELECT id FROM customers_customer WHERE status = 'merged')"
+            )
+            cursor.execute(statement, params)
             return int(cursor.rowcount)

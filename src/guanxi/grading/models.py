@@ -170,7 +170,10 @@ class CustomerGrade(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.CASCADE, related_name="grades"
     )
-    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="grades")
+    # grade_unique (scheme, customer) serves lookups by scheme: no index of its own.
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.CASCADE, related_name="grades", db_index=False
+    )
     tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
     rule_tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
     score = models.CharField(max_length=40, blank=True)
@@ -194,7 +197,6 @@ class CustomerGrade(models.Model):
         ]
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["scheme", "tier"], name="grade_scheme_tier"),
-            models.Index(fields=["customer"], name="grade_customer"),
         ]
 
     def __str__(self) -> str:
@@ -273,9 +275,15 @@ class EvaluationRun(models.Model):
 
 
 class GradeStage(models.Model):
-    """Rows an evaluation computes before it swaps them in, in one transaction."""
+    """Rows an evaluation computes before it swaps them in, in one transaction.
 
-    run = models.ForeignKey(EvaluationRun, on_delete=models.CASCADE, related_name="+")
+    Scratch space: UNLOGGED on PostgreSQL (never needs to survive a crash) and without a
+    database-level foreign key to the run (a million deferred checks at COMMIT otherwise).
+    """
+
+    run = models.ForeignKey(
+        EvaluationRun, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     customer_id = models.BigIntegerField()
     tier_id = models.BigIntegerField(null=True)
     score = models.CharField(max_length=40, blank=True)

@@ -162,3 +162,34 @@ def test_a_refresh_replaces_every_row_at_once(customer: Customer) -> None:
 
     assert count == 1
     assert CustomerMetrics.objects.get(customer=customer).revenue_lifetime == Decimal("42")
+
+
+def test_a_refresh_of_one_group_keeps_the_other_groups_values(customer: Customer) -> None:
+    from guanxi.commerce.models import HoldingSnapshot
+
+    HoldingSnapshot.objects.create(
+        customer=customer, as_of=AS_OF, monthly_average_assets=Decimal("250000")
+    )
+    metrics_refresh(as_of=AS_OF)
+    _order(customer, AS_OF - dt.timedelta(days=3), "42")
+    HoldingSnapshot.objects.filter(customer=customer).update(
+        monthly_average_assets=Decimal("900000")
+    )
+
+    metrics_refresh(as_of=AS_OF, groups={"orders"})
+
+    metrics = CustomerMetrics.objects.get(customer=customer)
+    assert (metrics.revenue_lifetime, metrics.monthly_average_assets) == (
+        Decimal("42"),
+        Decimal("250000"),
+    )
+
+
+def test_a_refresh_over_unchanged_facts_rewrites_no_row(customer: Customer) -> None:
+    _order(customer, AS_OF - dt.timedelta(days=3), "42")
+    first = metrics_refresh(as_of=AS_OF)
+
+    again = metrics_refresh(as_of=AS_OF)
+
+    assert (first, again) == (1, 0)
+    assert CustomerMetrics.objects.get(customer=customer).revenue_lifetime == Decimal("42")

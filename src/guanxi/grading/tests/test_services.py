@@ -77,6 +77,46 @@ def test_each_grade_keeps_the_values_it_read(customer_with: Any) -> None:
     }
 
 
+def test_a_grade_whose_tier_stays_keeps_the_explanation_of_the_run_that_set_it(
+    customer_with: Any,
+) -> None:
+    import json
+
+    customer = customer_with(monthly_average_assets=Decimal("6000000"))
+    scheme = preset_install(actor=None, code="wealth-tier")
+    _evaluate(scheme)
+    _assets(customer, "7000000")
+
+    _evaluate(scheme)
+
+    grade = CustomerGrade.objects.get(customer=customer)
+    assert grade.tier.code == "diamond"
+    assert float(json.loads(grade.explanation)["monthly_average_assets"]) == 6000000.0
+
+
+def test_an_expired_override_of_the_rule_tier_itself_is_cleared(
+    customer_with: Any, admin_user: Any
+) -> None:
+    customer = customer_with(monthly_average_assets=Decimal("200000"))
+    scheme = preset_install(actor=None, code="wealth-tier")
+    _evaluate(scheme)
+    grade_override(
+        actor=admin_user,
+        customer=customer,
+        scheme=scheme,
+        tier=scheme.tiers.get(code="gold"),
+        reason="Confirmed by the branch",
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+
+    with time_machine.travel(timezone.now() + dt.timedelta(days=31)):
+        _evaluate(scheme)
+
+    grade = CustomerGrade.objects.get(customer=customer)
+    assert (grade.tier.code, grade.override_tier) == ("gold", None)
+    assert GradeChange.objects.filter(customer=customer).count() == 1
+
+
 def test_an_expert_override_wins_until_it_expires(customer_with: Any, admin_user: Any) -> None:
     customer = customer_with(monthly_average_assets=Decimal("200000"))
     scheme = preset_install(actor=None, code="wealth-tier")
