@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -83,6 +84,7 @@ def queue_view(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "filters": filters,
+        "queue_url": reverse("service:queue"),  # row links: one reverse, not one per row
         "queues": list(QUEUE_LABELS.items()),
         "statuses": TicketStatus.choices,
         "priorities": TicketPriority.choices,

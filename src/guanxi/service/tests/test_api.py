@@ -188,3 +188,63 @@ def test_sla_attainment_by_agent(
             "resolution_pct": None,
         }
     ]
+
+
+def test_a_ticket_links_to_a_visible_order_once(
+    client: Client, bearer: Any, agent: Any, admin_user: Any, customer: Any
+) -> None:
+    from guanxi.commerce.services import order_create
+    from guanxi.service.models import TicketLink
+
+    order = order_create(
+        actor=admin_user,
+        customer=customer,
+        values={"ordered_at": "2026-11-01T10:00:00+08:00"},
+        lines=[{"description": "维修服务", "quantity": "1", "unit_price": "100.00"}],
+    )
+    ticket = services.ticket_open(actor=agent, customer=customer, subject="s", description="")
+    path = f"/api/v1/service/tickets/{ticket.pk}/links"
+
+    first = _post(client, path, {"kind": "order", "object_id": order.pk}, bearer(agent))
+    again = _post(client, path, {"kind": "order", "object_id": order.pk}, bearer(agent))
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json()["object_id"] == order.pk
+    assert TicketLink.objects.count() == 1
+
+
+def test_merging_through_the_api_answers_with_the_target(
+    client: Client, bearer: Any, agent: Any, customer: Any
+) -> None:
+    target = services.ticket_open(actor=agent, customer=customer, subject="A", description="")
+    duplicate = services.ticket_open(actor=agent, customer=customer, subject="B", description="")
+
+    response = _post(
+        client,
+        f"/api/v1/service/tickets/{duplicate.pk}/merge",
+        {"target_id": target.pk},
+        bearer(agent),
+    )
+
+    duplicate.refresh_from_db()
+    assert response.json()["id"] == target.pk
+    assert (duplicate.status, duplicate.merged_into_id) == ("closed", target.pk)
+
+
+def test_an_agent_may_not_change_sla_policies(
+    client: Client, bearer: Any, agent: Any, admin_user: Any
+) -> None:
+    body = {
+        "name": "Gold urgent",
+        "sla_class": "gold",
+        "priority": "urgent",
+        "first_response_minutes": 15,
+        "resolution_minutes": 120,
+    }
+
+    refused = _post(client, "/api/v1/service/sla-policies", body, bearer(agent))
+    created = _post(client, "/api/v1/service/sla-policies", body, bearer(admin_user))
+    clash = _post(client, "/api/v1/service/sla-policies", body, bearer(admin_user))
+
+    assert (refused.status_code, created.status_code, clash.status_code) == (403, 201, 400)
+    assert clash.json()["errors"][0]["field"] == "priority"
