@@ -191,7 +191,7 @@ class OpportunityOut(Schema):
     customer: Ref
     contact: Ref | None
     owner: Ref | None
-    team: Ref | None
+    team_id: int | None
     pipeline: Ref
     stage: Ref
     probability: int
@@ -217,7 +217,7 @@ class OpportunityOut(Schema):
             customer=Ref(id=o.customer_id, name=o.customer.name),
             contact=_ref(o.contact, o.contact.name if o.contact else None),
             owner=_ref(owner, (owner.get_full_name() or owner.username) if owner else None),
-            team=Ref(id=o.team_id, name="") if o.team_id else None,
+            team_id=o.team_id,
             pipeline=Ref(id=o.pipeline_id, name=o.pipeline.label),
             stage=Ref(id=o.stage_id, name=o.stage.label),
             probability=o.stage.probability,

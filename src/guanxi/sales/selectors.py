@@ -49,7 +49,7 @@ from guanxi.sales.models import (
 )
 
 CENT = Decimal("0.01")
-BOARD_CARDS = 30  # cards shown per column; the column header carries the full count and sum
+BOARD_CARDS = 20  # cards shown per column; the column header carries the full count and sum
 ORDERINGS: dict[str, tuple[str, ...]] = {
     "-created": ("-pk",),
     "created": ("pk",),
