@@ -7,9 +7,11 @@ N/K (±1) whatever the order of arrival or the number of processes.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import User
 from guanxi.core.errors import DomainError
@@ -111,8 +113,20 @@ def assignment_rule_save(
     if "industry" in values:
         rule.industry = values["industry"]  # type: ignore[assignment]  # an Industry or None
     if rule.method not in AssignmentMethod.values:
-        raise DomainError("method", field="method")
-    rule.full_clean()
+        raise DomainError(_("Choose one of the allowed values."), field="method")
+    if rule.method == AssignmentMethod.REGION and not rule.region:
+        raise DomainError(_("Name the region this rule serves."), field="region")
+    if rule.method == AssignmentMethod.INDUSTRY and rule.industry_id is None:
+        raise DomainError(_("Choose the industry this rule serves."), field="industry")
+    try:
+        rule.full_clean()
+    except ValidationError as error:
+        errors = [
+            {"field": field, "message": str(message)}
+            for field, messages in error.message_dict.items()
+            for message in messages
+        ]
+        raise DomainError(errors[0]["message"], errors=errors) from error
     rule.save()
     rule.members.set(User.objects.filter(pk__in=member_ids, is_active=True))
     return rule

@@ -471,3 +471,15 @@ def test_assignment_rules_need_the_sales_admin_permission(rep: Any, teams: dict[
         )
 
     assert not AssignmentRule.objects.exists()
+
+
+def test_a_region_rule_without_a_region_is_refused(admin_user: Any, teams: dict[str, Any]) -> None:
+    with pytest.raises(DomainError) as refused:
+        assignment.assignment_rule_save(
+            actor=admin_user,
+            values={"name": "x", "team": teams["east"], "method": "region", "region": ""},
+            member_ids=[],
+        )
+
+    assert refused.value.field == "region"
+    assert not AssignmentRule.objects.exists()
