@@ -148,8 +148,7 @@ def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> TaskO
     task = selectors.task_get(actor=actor, pk=task_id)
     changes: dict[str, Any] = payload.model_dump(exclude_unset=True, exclude={"version"})
     if "owner_id" in changes:
-        changes["owner"] = _owner(actor, changes.pop("owner_id")) if changes["owner_id"] else actor
-        changes.pop("owner_id", None)
+        changes["owner"] = _owner(actor, changes.pop("owner_id"))
     if "customer_id" in changes:
         changes["customer"] = _customer(actor, changes.pop("customer_id"))
     if changes.get("title") is None:

@@ -261,6 +261,11 @@ class NotificationRow:
     def key(self) -> str:
         return f"{self.kind}-{self.pk}"
 
+    @property
+    def link(self) -> str:
+        """The URL when it is a path on this site; anything else is not linked."""
+        return self.url if self.url.startswith("/") and not self.url.startswith("//") else ""
+
 
 def unread_count(*, actor: User) -> int:
     """Unread notifications of the actor, this app's plus grading's (two index lookups)."""

@@ -441,10 +441,12 @@ def calendar_feed_view(request: HttpRequest, secret: str) -> HttpResponse:
 # ---------------------------------------------------------------- notifications
 
 
-@login_required
 @require_GET
 def bell_view(request: HttpRequest) -> HttpResponse:
-    """The top bar's bell with the unread count (loaded by HTMX after the page)."""
+    """The top bar's bell with the unread count (loaded by HTMX after the page). A signed-out
+    poll gets 204, which HTMX leaves alone, rather than the login page inside the bar."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=204)
     actor = page_actor(request)
     return render(request, "activities/_bell.html", {"unread": selectors.unread_count(actor=actor)})
 

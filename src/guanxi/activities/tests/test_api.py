@@ -193,3 +193,20 @@ def test_a_calendar_token_gives_a_feed_until_it_is_revoked(
     assert summaries == ["Visit"]
     assert revoked.status_code == 204
     assert after.status_code == 404
+
+
+def test_a_patch_hands_the_task_to_a_teammate_the_manager_may_assign(
+    make_user: Any, teams: dict[str, Any], make_task: Any, bearer: Any
+) -> None:
+    manager = make_user("sales-manager", teams["sales"])
+    rep_east = make_user("sales-rep", teams["east"])
+    rep_north = make_user("sales-rep", teams["north"])
+    task = make_task(rep_east, title="Hand over")
+
+    response = patch_json(
+        f"/api/v1/tasks/{task.pk}", {"version": 1, "owner_id": rep_north.pk}, bearer(manager)
+    )
+
+    assert response.status_code == 200
+    assert response.json()["owner"]["id"] == rep_north.pk
+    assert Task.objects.get(pk=task.pk).team == teams["north"]

@@ -433,3 +433,18 @@ def test_the_customer_panel_of_a_foreign_customer_is_a_404(
     response = client_for(rep).get(reverse("activities:customer-tasks", args=[foreign.pk]))
 
     assert response.status_code == 404
+
+
+def test_a_signed_out_bell_poll_gets_no_content_instead_of_the_login_page(db: Any) -> None:
+    response = Client().get(reverse("activities:bell"), **HTMX)
+
+    assert (response.status_code, response.content) == (204, b"")
+
+
+def test_a_notification_link_off_the_site_is_not_linked(rep: Any) -> None:
+    notify(user=rep, title="Phish", url="//evil.example/")
+
+    html = client_for(rep).get(reverse("activities:notifications")).content.decode()
+
+    assert "evil.example" not in html
+    assert "Phish" in html
