@@ -195,6 +195,8 @@ else:
 # without it every message is written as a file under var/mail, so nothing is lost.
 SMTP_URL = os.environ.get("GUANXI_SMTP_URL", "")
 DEFAULT_FROM_EMAIL = os.environ.get("GUANXI_MAIL_FROM", "Guanxi <guanxi@localhost>")
+# Where the site is reached from outside, for links in mail (surveys, invitations, reminders).
+PUBLIC_URL = os.environ.get("GUANXI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if SMTP_URL:
     from urllib.parse import parse_qs, unquote, urlsplit
