@@ -172,3 +172,31 @@ def test_the_schema_lists_the_sales_endpoints(client: Client) -> None:
         "/api/v1/sales/forecast",
         "/api/v1/opportunities/{opportunity_id}/move",
     } <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("viewer", "sees"),
+    [("rep", True), ("other_rep", False), ("manager", True), ("outsider", False)],
+)
+def test_a_deal_is_visible_only_within_the_viewers_data_scope(
+    client: Client,
+    rep: Any,
+    customer: Any,
+    make_deal: Callable[..., Any],
+    make_user: Callable[..., Any],
+    teams: dict[str, Any],
+    request: pytest.FixtureRequest,
+    bearer: Callable[..., Any],
+    viewer: str,
+    sees: bool,
+) -> None:
+    deal = make_deal(rep, customer)
+    actor = (
+        make_user("sales-manager", teams["other"], username="manager.other")
+        if viewer == "outsider"
+        else request.getfixturevalue(viewer)
+    )
+
+    response = client.get(f"/api/v1/opportunities/{deal.pk}", headers=bearer(actor))
+
+    assert response.status_code == (200 if sees else 404)

@@ -17,6 +17,7 @@ from guanxi.sales.models import CloseReason, Opportunity, StageVisit
 from guanxi.sales.services import (
     opportunity_close,
     opportunity_create,
+    opportunity_lines_set,
     opportunity_move,
     opportunity_update,
 )
@@ -137,3 +138,48 @@ def test_closing_as_lost_needs_a_lost_reason(
 
     deal.refresh_from_db()
     assert deal.status == "open"
+
+
+def test_winning_a_deal_closes_its_stage_visit_and_publishes_the_win(
+    rep: Any,
+    customer: Any,
+    make_deal: Callable[..., Any],
+    published: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    deal = make_deal(rep, customer)
+    reason = CloseReason.objects.filter(kind="won").first()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        won = opportunity_close(actor=rep, opportunity=deal, status="won", reason=reason)
+
+    assert (won.status, won.close_reason, won.version) == ("won", reason, 2)
+    assert not StageVisit.objects.filter(left_at__isnull=True).exists()
+    assert published == [
+        (
+            "opportunity.won",
+            {
+                "opportunity_id": deal.pk,
+                "customer_id": customer.pk,
+                "reason_id": reason.pk,
+                "actor_id": rep.pk,
+            },
+        )
+    ]
+
+
+def test_product_lines_set_the_amount_to_their_discounted_total(
+    rep: Any, customer: Any, make_deal: Callable[..., Any]
+) -> None:
+    from guanxi.commerce.models import Product
+
+    product = Product.objects.create(code="P-1", name="License", list_price=Decimal("1999.00"))
+    deal = make_deal(rep, customer, amount=Decimal("1"))
+
+    updated = opportunity_lines_set(
+        actor=rep,
+        opportunity=deal,
+        lines=[{"product_id": product.pk, "quantity": "3", "discount": "10"}],
+    )
+
+    assert updated.amount == Decimal("5397.30")  # 3 × 1999 × 90 %
