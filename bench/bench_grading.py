@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -232,12 +233,20 @@ def new_run(scheme: Any, *, preview: bool = False) -> int:
     return int(EvaluationRun.objects.create(scheme=scheme, is_preview=preview).pk)
 
 
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15-minute load averages (2 cores, shared with others)."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
 def evaluate(scheme: Any) -> dict[str, Any]:
-    """One evaluation: the refresh, then stage + apply, each timed."""
-    from guanxi.grading.metrics import metrics_refresh
+    """One evaluation: the refresh of the metric groups the scheme reads (what
+    `evaluation_run(refresh=True)` does), then stage + apply, each timed."""
+    from guanxi.grading.engine import compile_scheme
+    from guanxi.grading.metrics import groups_for, metrics_refresh
     from guanxi.grading.services import evaluation_run
 
-    refresh_s, _rows, refresh_rec = timed(metrics_refresh)
+    groups = groups_for(compile_scheme(scheme).reads)
+    refresh_s, _rows, refresh_rec = timed(lambda: metrics_refresh(groups=groups))
     run_id = new_run(scheme)
     apply_s, run, apply_rec = timed(lambda: evaluation_run(run_id=run_id, refresh=False))
     if run.status != "completed":
@@ -285,6 +294,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     schemes = {code: preset_install(actor=None, code=code) for code in PRESETS}
     cases: dict[str, Any] = {}
     for code, scheme in schemes.items():
+        first_load = load_average()
         first = evaluate(scheme)
         log(
             f"{code}: first evaluation refresh {first['refresh']:.1f}s, stage+apply "
@@ -295,13 +305,16 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "refresh": round(first["refresh"] * 1000, 1),
                 "stage_apply": round(first["stage_apply"] * 1000, 1),
                 "changed": first["changed"],
+                "load_average": first_load,
             },
             "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
+            "load_average_per_run": [],
         }
     last: dict[str, dict[str, Any]] = {}
     for number in range(1, args.runs + 1):
         for code, scheme in schemes.items():
             samples = cases[code]["samples"]
+            cases[code]["load_average_per_run"].append(load_average())
             statement, params = bare_statement(code, as_of)
             bare_s, _row, bare_rec = timed(lambda s=statement, p=params: bare_run(s, p))
             result = evaluate(scheme)
@@ -312,7 +325,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             last[code] = {"bare": bare_rec, "evaluation": result}
             log(
                 f"run {number} {code}: bare {bare_s:.2f}s, refresh {result['refresh']:.2f}s, "
-                f"stage+apply {result['stage_apply']:.2f}s"
+                f"stage+apply {result['stage_apply']:.2f}s, load {load_average()}"
             )
     for code, scheme in schemes.items():
         case, samples = cases[code], cases[code].pop("samples")
@@ -340,17 +353,23 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     value = schemes["value-tier"]
     Scheme.objects.exclude(pk=value.pk).update(is_primary=False)
     Scheme.objects.filter(pk=value.pk).update(is_primary=True, is_active=True)
-    follow_up_samples, created = [], 0
+    follow_up_samples, follow_up_loads, created = [], [], 0
     for _number in range(args.runs):
+        follow_up_loads.append(load_average())
         FollowUp.objects.all().delete()
         seconds, created, _rec = timed(lambda: follow_ups_plan(as_of=as_of))
         follow_up_samples.append(seconds)
         log(f"follow_ups_plan: {seconds:.2f}s, {created:,} follow-ups")
-    follow_ups = {"ms": summary_ms(follow_up_samples), "created": created}
+    follow_ups = {
+        "ms": summary_ms(follow_up_samples),
+        "created": created,
+        "load_average_per_run": follow_up_loads,
+    }
 
     # Preview: what the page's button does, with the task run here rather than queued.
-    preview_samples, moves = [], 0
+    preview_samples, preview_loads, moves = [], [], 0
     for _number in range(args.runs):
+        preview_loads.append(load_average())
         with mock.patch("guanxi.core.tasks.enqueue"):
             start_s, run, _rec = timed(
                 lambda: evaluation_start(actor=None, scheme=value, preview=True)
@@ -364,6 +383,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     preview = {
         "ms": summary_ms(preview_samples),
         "staged": moves,
+        "load_average_per_run": preview_loads,
         "slowest_statements": preview_rec.slowest(4),
     }
 
@@ -375,6 +395,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             explain(apply_rec, args.explain_over, f"{code} stage+apply")
     return {
         "vendor": connection.vendor,
+        "cpu_count": os.cpu_count(),
+        "load_average_at_end": load_average(),
         "started_at": started.isoformat(timespec="seconds"),
         "as_of": as_of.isoformat(),
         "runs": args.runs,

@@ -278,3 +278,93 @@ def test_every_preset_installs_and_compiles(db: Any) -> None:
     schemes = [preset_install(actor=None, code=code) for code in PRESETS]
 
     assert [scheme.code for scheme in schemes] == list(PRESETS)
+
+
+@pytest.mark.parametrize(
+    ("assets", "loans", "expected"),
+    [
+        ("700000", "899999.99", "gold"),
+        ("699999.99", "2000000", "gold"),
+        ("70000", "90000", "gold"),
+        ("70000", "89999.99", "mass"),
+        ("69999.99", "90000.01", "mass"),
+    ],
+)
+def test_the_loan_standard_gold_and_platinum_edges(
+    customer_with: Any, grade: Any, assets: str, loans: str, expected: str
+) -> None:
+    customer = customer_with(monthly_average_assets=Decimal(assets), loan_balance=Decimal(loans))
+
+    assert grade("wealth-tier-loans")[customer.pk] == expected
+
+
+def test_credit_c_needs_sixty_percent_recovered(customer_with: Any, grade: Any) -> None:
+    customer = customer_with(payment_recovery_24m=Decimal("59.99"), max_days_to_pay_24m=105)
+
+    assert grade("credit-rating")[customer.pk] == "d"
+
+
+def test_abc_cut_offs_are_exclusive_at_the_share(customer_with: Any, grade: Any) -> None:
+    customers = [customer_with(revenue_12m=Decimal(r)) for r in ("80", "15", "5")]
+
+    tiers = grade("abc")
+
+    # The second customer starts exactly at 80% of the revenue, the third at 95%.
+    assert [tiers[c.pk] for c in customers] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"order_count": 3, "recency_days": 365, "tenure_days": 900}, "maturity"),
+        ({"order_count": 3, "recency_days": 366, "tenure_days": 900}, "churned"),
+        ({"order_count": 2, "recency_days": 10, "tenure_days": 180}, "introduction"),
+        ({"order_count": 2, "recency_days": 10, "tenure_days": 181}, "maturity"),
+        ({"order_count": 3, "recency_days": 10, "tenure_days": 180}, "maturity"),
+        ({"order_count": 1, "recency_days": 10, "tenure_days": 900}, "maturity"),
+    ],
+)
+def test_lifecycle_boundaries(
+    customer_with: Any, grade: Any, values: dict[str, Any], expected: str
+) -> None:
+    customer = customer_with(**values)
+
+    assert grade("lifecycle")[customer.pk] == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"revenue_12m": Decimal("499999.99"), "order_count": 9, "order_count_12m": 1}, "small"),
+        ({"order_count": 1, "order_count_12m": 1, "tenure_days": 91}, "small"),
+        ({"order_count": 2, "order_count_12m": 2, "tenure_days": 91}, "regular"),
+        ({"order_count": 2, "order_count_12m": 1, "tenure_days": 91}, "small"),
+    ],
+)
+def test_customer_type_boundaries(
+    customer_with: Any, grade: Any, values: dict[str, Any], expected: str
+) -> None:
+    customer = customer_with(**{"tenure_days": 400, **values})
+
+    assert grade("customer-type")[customer.pk] == expected
+
+
+@pytest.mark.parametrize(
+    ("profit", "growth", "expected"),
+    [
+        ("10000000", "9.99", "first"),
+        ("1000000", "0", "first"),
+        ("999999.99", "5", "second"),
+        ("1000000", "-0.01", "second"),
+        ("0", "-50", "second"),
+        ("-0.01", "50", "third"),
+    ],
+)
+def test_operating_condition_boundaries(
+    customer_with: Any, grade: Any, profit: str, growth: str, expected: str
+) -> None:
+    customer = customer_with(
+        kind="enterprise", custom={"annual_profit": profit, "profit_growth": growth}
+    )
+
+    assert grade("operating-condition")[customer.pk] == expected
