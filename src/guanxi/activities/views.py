@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -448,7 +449,10 @@ def bell_view(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return HttpResponse(status=204)
     actor = page_actor(request)
-    return render(request, "activities/_bell.html", {"unread": selectors.unread_count(actor=actor)})
+    # Rendered without the request: the layout's context processors (navigation, the role)
+    # would cost queries on every poll and the bell needs none of them.
+    unread = selectors.unread_count(actor=actor)
+    return HttpResponse(render_to_string("activities/_bell.html", {"unread": unread}))
 
 
 @login_required
