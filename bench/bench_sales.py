@@ -178,6 +178,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     generate(args.open)
+    with connection.cursor() as cursor:  # fresh statistics, as autovacuum would gather later
+        cursor.execute("ANALYZE")
     pipeline = selectors.pipeline_get()
     today = timezone.localdate()
     window = (today, today + dt.timedelta(days=730))
