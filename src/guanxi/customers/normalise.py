@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -36,6 +37,12 @@ def has_cjk(text: str) -> bool:
     return CJK.search(text) is not None
 
 
+# Names repeat (Chinese ones especially: a few thousand surnames and given names cover most
+# people), so an import computes each name's pinyin and keys once.
+NAME_CACHE = 65536
+
+
+@lru_cache(maxsize=NAME_CACHE)
 def name_keys(name: str) -> tuple[str, str]:
     """Full pinyin and initials of the Chinese characters in a name ("张三" → zhangsan, zs)."""
     if not has_cjk(name):
@@ -66,6 +73,7 @@ LEGAL_SUFFIXES = (
 PUNCTUATION = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
+@lru_cache(maxsize=NAME_CACHE)
 def name_key(name: str) -> str:
     """The name folded for duplicate checks: "Acme Trading Co., Ltd." → "acmetrading"."""
     words = PUNCTUATION.sub(" ", name.casefold()).strip()
@@ -81,11 +89,17 @@ def name_key(name: str) -> str:
 
 def search_tokens(name: str) -> set[str]:
     """Every single CJK character and every pair of neighbouring ones in the name."""
+    return set(sorted_search_tokens(name))
+
+
+@lru_cache(maxsize=NAME_CACHE)
+def sorted_search_tokens(name: str) -> tuple[str, ...]:
+    """`search_tokens` in order, as an immutable tuple (cached: for bulk writes)."""
     tokens: set[str] = set()
     for run in CJK.findall(name):
         tokens.update(run)
         tokens.update(run[index : index + 2] for index in range(len(run) - 1))
-    return tokens
+    return tuple(sorted(tokens))
 
 
 def query_tokens(term: str) -> list[str] | None:
@@ -109,7 +123,8 @@ def clean_phone(value: str, field: str = "phone") -> tuple[str, str, str]:
         raise FieldError(
             field, _("“%(value)s” is not a valid phone number.") % {"value": value}
         ) from error
-    return normalised, crypto.blind_index(normalised, kind="phone"), crypto.phone_last4(normalised)
+    # The last four digits of E.164 are those of the number (crypto.phone_last4 parses again).
+    return normalised, crypto.blind_index(normalised, kind="phone"), normalised[-4:]
 
 
 def clean_email(value: str, field: str = "email") -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import phonenumbers
@@ -12,11 +13,33 @@ from django.utils.translation import gettext as _
 # --- normalisers -------------------------------------------------------------------------------
 
 
+# A Chinese mobile number as people write it: 11 digits from 13x to 19x, maybe after +86 and
+# in groups of 3-4-4. For these `phonenumbers.parse(text, "CN")` strips nothing (no carrier or
+# international prefix starts with 13-19 other than 179, left out) and yields country code 86
+# with the 11 digits as national number, so the number is built directly: parsing costs 3x
+# the validity check, and imports check hundreds of thousands of numbers.
+CN_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})")
+
+
+def _cn_mobile(text: str) -> str:
+    """E.164 of a valid Chinese mobile number in the usual shape, else "" (parse it fully)."""
+    match = CN_MOBILE.fullmatch(text)
+    if match is None:
+        return ""
+    digits = "".join(match.groups())
+    if digits.startswith("179"):
+        return ""
+    number = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits))
+    return f"+86{digits}" if phonenumbers.is_valid_number(number) else ""
+
+
 def normalise_phone(value: str, region: str = "CN") -> str:
     """The number in E.164 ("+8613812345678"); ValueError if it is not a valid number."""
     text = value.strip()
     if not text:
         return ""
+    if region == "CN" and (fast := _cn_mobile(text)):
+        return fast
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as error:

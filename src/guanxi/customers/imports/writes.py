@@ -1,45 +1,163 @@
-"""Raw inserts for the importer: one prepared statement run over many rows (executemany).
+"""Raw bulk reads and writes for the importer, one function per need, on both databases.
 
-Django's bulk_create on SQLite splits rows into statements of at most 999 parameters (24
-customers each) and compiles every value through the query compiler; executemany prepares
-one single-row INSERT once (FIELD-NOTES: ~240k rows/s on SQLite). Values still go through
-each field's `get_db_prep_save`, so encryption, JSON and time zones behave as in the ORM.
+Rows are written as tuples of column values, never as model instances: PostgreSQL loads them
+with COPY (psycopg `cursor.copy`, FIELD-NOTES: ~10x a multi-row INSERT), SQLite with one
+prepared INSERT run over all rows (executemany). `Columns` turns attribute values into what
+each column stores — encrypted tokens under the column's own context, JSON text, dates as the
+backend wants them — so the stored rows are those the ORM would have written. Key lookups
+bind one array (PostgreSQL `= ANY(%s)`) or one JSON list (SQLite `json_each`), so a batch of
+any size is one statement with one parameter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.utils import timezone
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from guanxi.core import crypto
+from guanxi.core.crypto import EncryptedTextField
+
+Converter = Callable[[Any], Any]
+
+
+def _connection() -> BaseDatabaseWrapper:
+    return connections[DEFAULT_DB_ALIAS]  # the proxy `django.db.connection` is slow per use
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(field: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> Converter:
+    """How one field's Python value becomes its stored value (as get_db_prep_save would)."""
+    if isinstance(field, EncryptedTextField):
+        context = field.context
+
+        def sealed(value: Any) -> Any:
+            return crypto.encrypt(value, context=context) if value else value
+
+        return sealed
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+
+        def as_json(value: Any) -> Any:
+            return None if value is None else json.dumps(value, cls=encoder)
+
+        return as_json
+    if isinstance(field, models.DateTimeField | models.DateField | models.DecimalField):
+        if connection.vendor == "postgresql":
+            return _same  # psycopg adapts date, aware datetime and Decimal itself
+
+        # One timestamp serves a whole batch: remember the last value converted.
+        last: list[tuple[Any, Any]] = [(object(), None)]
+
+        def prepared(value: Any) -> Any:
+            seen, stored = last[0]  # one read of a tuple: safe between threads
+            if value is seen:
+                return stored
+            stored = field.get_db_prep_save(value, connection)
+            last[0] = (value, stored)
+            return stored
+
+        return prepared
+    return _same
+
+
+class Columns:
+    """Named columns of one model's table and the converters that fill them."""
+
+    def __init__(self, model: type[models.Model], attnames: Sequence[str]) -> None:
+        connection = _connection()
+        by_attname = {field.attname: field for field in model._meta.concrete_fields}
+        self.model = model
+        self.attnames = list(attnames)
+        self.fields = [by_attname[name] for name in self.attnames]
+        self.converters = [_converter(field, connection) for field in self.fields]
+        # Most columns store the attribute as it is: take them all in one C call, then
+        # convert the few that need it in place.
+        self._take = itemgetter(*self.attnames) if len(self.attnames) > 1 else None
+        self._convert = [
+            (index, convert)
+            for index, convert in enumerate(self.converters)
+            if convert is not _same
+        ]
+
+    @classmethod
+    def of(cls, model: type[models.Model], *, skip: Iterable[str] = ()) -> Columns:
+        """Every concrete column of the model but those named in `skip`."""
+        skipped = set(skip)
+        return cls(
+            model,
+            [
+                field.attname
+                for field in model._meta.concrete_fields
+                if field.attname not in skipped
+            ],
+        )
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        """The stored values of one row from its attribute values (e.g. an instance's __dict__)."""
+        if self._take is None:
+            return (self.converters[0](values[self.attnames[0]]),)
+        if not self._convert:
+            return tuple(self._take(values))
+        row = list(self._take(values))
+        for index, convert in self._convert:
+            row[index] = convert(row[index])
+        return tuple(row)
+
+
+def insert(
+    columns: Columns, rows: Sequence[Sequence[Any]], *, ignore_conflicts: bool = False
+) -> int:
+    """Write rows of stored values into the model's table; the number of rows sent.
+
+    COPY on PostgreSQL (or, with `ignore_conflicts`, INSERT … ON CONFLICT DO NOTHING), one
+    prepared INSERT over all rows on SQLite. Runs in the caller's transaction.
+    """
+    if not rows:
+        return 0
+    connection = _connection()
+    quote = connection.ops.quote_name
+    table = quote(columns.model._meta.db_table)
+    names = ", ".join(quote(field.column) for field in columns.fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not ignore_conflicts:
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return len(rows)
+        marks = ", ".join(["%s"] * len(columns.fields))
+        sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608  (names from the model, values bound)
+        if ignore_conflicts:
+            sql += " ON CONFLICT DO NOTHING"
+        cursor.executemany(sql, rows)
+    return len(rows)
 
 
 def insert_rows(
     model: type[models.Model], objs: Sequence[models.Model], *, ignore_conflicts: bool = False
 ) -> None:
-    """INSERT the instances; the primary key is written only when the instances carry one.
-
-    With `ignore_conflicts`, a row that breaks a unique constraint is skipped (ON CONFLICT
-    DO NOTHING, on SQLite and PostgreSQL alike). Instances get their auto_now values.
-    """
+    """INSERT model instances (their primary key only when they carry one), with their
+    auto_now values: for the few rows a batch writes besides its customers."""
     if not objs:
         return
-    connection = connections[DEFAULT_DB_ALIAS]  # the proxy `django.db.connection` is slow per use
-    quote = connection.ops.quote_name
     with_pk = objs[0].pk is not None
-    fields = [field for field in model._meta.concrete_fields if with_pk or not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608  (names from the model, values bound)
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    rows = [
-        [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-        for obj in objs
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    columns = Columns(
+        model,
+        [f.attname for f in model._meta.concrete_fields if with_pk or not f.primary_key],
+    )
+    rows = []
+    for obj in objs:
+        for field in columns.fields:
+            field.pre_save(obj, True)  # auto_now / auto_now_add
+        rows.append(columns.row(obj.__dict__))
+    insert(columns, rows, ignore_conflicts=ignore_conflicts)
 
 
 def next_ids(model: type[models.Model], count: int) -> list[int]:
@@ -52,7 +170,7 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
     """
     if count == 0:
         return []
-    connection = connections[DEFAULT_DB_ALIAS]
+    connection = _connection()
     table = model._meta.db_table
     column = model._meta.pk.column
     quote = connection.ops.quote_name
@@ -71,39 +189,127 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-def refresh_statistics(*tables: type[models.Model]) -> None:
-    """PostgreSQL: ANALYZE the tables, so that a bulk load's `IN (…)` lookups use indexes.
+def _any(column: str, connection: BaseDatabaseWrapper) -> str:
+    """`column` is one of the values bound as the one parameter (see `_bound`)."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)"
+    return f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608  (a column name)
+
+
+def _bound(values: Iterable[Any], connection: BaseDatabaseWrapper) -> Any:
+    items = list(values)
+    return items if connection.vendor == "postgresql" else json.dumps(items)
+
+
+def customers_holding(
+    keys: dict[str, set[str]], *, contact_keys: set[str]
+) -> list[tuple[str, str, int, str]]:
+    """(column, value, customer id, status) of every customer whose column holds a wanted
+    value, plus ("contact", value index, customer id, status) of every customer with a
+    contact method of a wanted value index; merged customers only for `code`. One query."""
+    from guanxi.customers.models import ContactMethod, Customer, CustomerStatus
+
+    connection = _connection()
+    quote = connection.ops.quote_name
+    customers = quote(Customer._meta.db_table)
+    parts: list[str] = []
+    params: list[Any] = []
+    for column, values in sorted(keys.items()):
+        if not values:
+            continue
+        condition = _any(quote(column), connection)
+        if column != "code":
+            condition += " AND status <> %s"
+        parts.append(
+            f"SELECT %s, {quote(column)}, id, status FROM {customers} WHERE {condition}"  # noqa: S608  (names from the model)
+        )
+        params += [column, _bound(values, connection)]
+        if column != "code":
+            params.append(CustomerStatus.MERGED.value)
+    if contact_keys:
+        methods = quote(ContactMethod._meta.db_table)
+        parts.append(
+            f"SELECT %s, m.value_index, m.customer_id, c.status FROM {methods} m "  # noqa: S608
+            f"JOIN {customers} c ON c.id = m.customer_id "
+            f"WHERE {_any('m.value_index', connection)} AND c.status <> %s"
+        )
+        params += ["contact", _bound(contact_keys, connection), CustomerStatus.MERGED.value]
+    if not parts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return [(str(a), str(b), int(c), str(d)) for a, b, c, d in cursor.fetchall()]
+
+
+def ids_referenced(relations: Sequence[tuple[str, str]], ids: Sequence[int]) -> set[int]:
+    """Which of `ids` some row of the (table, column) pairs refers to; one query."""
+    if not relations or not ids:
+        return set()
+    connection = _connection()
+    quote = connection.ops.quote_name
+    parts = [
+        f"SELECT {quote(column)} FROM {quote(table)} WHERE {_any(quote(column), connection)}"  # noqa: S608  (names from the models)
+        for table, column in relations
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ".join(parts), [_bound(ids, connection)] * len(parts))
+        return {int(row[0]) for row in cursor.fetchall()}
+
+
+def delete_where_in(model: type[models.Model], column: str, ids: Sequence[int]) -> int:
+    """DELETE the rows whose `column` is one of `ids`, without cascades or signals (the
+    caller has dealt with both); the number of rows deleted."""
+    if not ids:
+        return 0
+    connection = _connection()
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {_any(quote(column), connection)}",  # noqa: S608
+            [_bound(ids, connection)],
+        )
+        return int(cursor.rowcount)
+
+
+def _estimated_rows(model: type[models.Model]) -> int:
+    connection = _connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        found = cursor.fetchone()
+    return int(found[0]) if found else -1
+
+
+class Statistics:
+    """PostgreSQL: ANALYZE tables that an import has grown by half since the planner's last
+    look, so that the batch lookups keep using indexes.
 
     Without fresh statistics the planner takes a table that grew from nothing for a small
-    one and answers each 500-key lookup with a sequential scan (measured: 110 ms at 100k
-    rows instead of under 1 ms). SQLite needs nothing.
+    one and answers each key lookup with a sequential scan (measured: 110 ms at 100k rows
+    instead of under 1 ms). A large table is left alone: ANALYZE of 1M customers costs
+    ~0.5 s and its statistics hardly move. SQLite needs nothing.
     """
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql" or not tables:
-        return
-    names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {names}")
 
+    def __init__(self, *models_: type[models.Model]) -> None:
+        self.models = models_
+        self.enabled = _connection().vendor == "postgresql"
+        self.known = _estimated_rows(models_[0]) if self.enabled else 0
+        self.added = 0
+        if self.known < 0:  # never analysed (PostgreSQL 14+ says -1)
+            self.grew(0)
 
-def create_with_history(
-    model: type[models.Model], objs: Sequence[models.Model], *, user: Any, reason: str
-) -> None:
-    """Insert new rows (primary keys already set, see next_ids) and their "+" history
-    records as simple-history's bulk_create_with_history writes them, with executemany."""
-    insert_rows(model, objs)
-    history = model.history.model  # type: ignore[attr-defined]  # added by simple-history
-    now = timezone.now()
-    insert_rows(
-        history,
-        [
-            history(
-                history_date=now,
-                history_user=user,
-                history_change_reason=reason,
-                history_type="+",
-                **{field.attname: getattr(obj, field.attname) for field in history.tracked_fields},
-            )
-            for obj in objs
-        ],
-    )
+    def grew(self, rows: int) -> None:
+        """Count `rows` new rows in the first table; ANALYZE all once it grew by half."""
+        if not self.enabled:
+            return
+        self.added += rows
+        if self.known >= 0 and self.added * 2 < max(self.known, 500):
+            return
+        connection = _connection()
+        names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in self.models)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {names}")
+        self.known = max(self.known, 0) + self.added
+        self.added = 0

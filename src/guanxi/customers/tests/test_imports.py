@@ -760,3 +760,36 @@ def test_a_50_mb_csv_analyses_and_imports_in_streamed_batches(
     assert (job.status, job.created_count, job.error_count) == ("completed", rows, 0)
     assert Customer.objects.count() == rows
     assert time.monotonic() - started < 120
+
+
+def test_each_committed_batch_leaves_one_access_log_entry_with_its_counts(
+    rep: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from guanxi.audit.models import AccessLog
+
+    settings.IMPORT_BATCH_SIZE = 2
+
+    job = imported(rep, csv_file(people(3)), django_capture_on_commit_callbacks)
+
+    entries = AccessLog.objects.filter(action="import").order_by("pk")
+    assert [(e.actor, e.target_model, e.target_pk, e.detail) for e in entries] == [
+        (rep, "customers.importjob", str(job.pk), {"rows": 2, "created": 2, "updated": 0}),
+        (rep, "customers.importjob", str(job.pk), {"rows": 1, "created": 1, "updated": 0}),
+    ]
+
+
+def test_a_reverted_customer_leaves_no_search_token_tag_or_row_link(
+    rep: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = imported(rep, csv_file(people(2)), django_capture_on_commit_callbacks)
+
+    service.import_job_revert(actor=rep, job=job)
+
+    assert not Customer.objects.exists()
+    assert not SearchToken.objects.exists()
+    assert not CustomerTag.objects.exists()
+    assert list(ImportedRow.objects.values_list("customer_id", "revert_outcome")) == [
+        (None, "deleted"),
+        (None, "deleted"),
+    ]
+    assert Customer.history.filter(history_type="-").count() == 2
