@@ -3,7 +3,7 @@ database beside them, so that the overhead of Django (middleware, sessions, temp
 encryption) shows as a ratio.
 
     .venv/bin/python bench/bench_customers.py [--database-url URL] [--runs 30]
-        [--out bench/results/<name>.json] [--explain] [--import-rows 100000]
+        [--out bench/results/<name>.json] [--explain]
 
 Each case is a real URL (/customers/?q=…, /customers/<id>/) requested with Django's test
 Client, signed in (force_login) as the generator's administrator and as its sales manager of
@@ -15,7 +15,6 @@ Prints one JSON document; fill the database with bench/generate.py first.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -23,7 +22,6 @@ import random
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -264,133 +262,6 @@ def measure(
     return result
 
 
-# --- import ----------------------------------------------------------------------------------
-
-
-def import_available() -> Any:
-    """The import service module, or None while it does not exist (yet)."""
-    try:
-        from guanxi.customers.imports import service
-    except ImportError:
-        return None
-    needed = ("import_job_create", "import_job_analyse", "import_job_start", "import_job_run")
-    return service if all(hasattr(service, name) for name in needed) else None
-
-
-def write_csv(path: Path, rows: int, seed: int) -> None:
-    """A customer spreadsheet as users export it from elsewhere: Chinese headers, new people."""
-    from generate import Pools, Reference, RowMaker
-
-    pools = Pools(seed)
-    maker = RowMaker(pools, Reference([(None, None)], [1.0], [0], [1.0], [0], [0]), seed, True)
-    rng = random.Random(seed)
-    tags = ["VIP", "展会线索", "Newsletter", "待回访", ""]
-    with path.open("w", newline="", encoding="utf-8-sig") as handle:
-        out = csv.writer(handle)
-        out.writerow(["客户名称", "类型", "手机", "邮箱", "省份", "城市", "来源", "标签"])
-        for _ in range(rows):
-            chinese = rng.random() < 0.6
-            person = rng.random() < 0.8
-            kind = "person" if person else "enterprise"
-            name = rng.choice(pools.by_kind(kind, chinese))
-            city = rng.choice(maker.cn_cities[0] if chinese else maker.en_cities[0])
-            phone = maker.cn_mobile() if chinese else maker.en_phone(city)
-            email = maker.email(name, chinese, person) if rng.random() < 0.6 else ""
-            out.writerow(
-                [name.text, kind, phone, email, city[0], city[1], "import", rng.choice(tags)]
-            )
-
-
-def raw_load_seconds(path: Path) -> float:
-    """The bare database writing the same number of customer rows (rolled back)."""
-    from django.db import connection, transaction
-    from generate import PostgresSink, SqliteSink, table_models
-    from vocabulary import COLUMNS
-
-    with path.open(encoding="utf-8-sig") as handle:
-        rows = sum(1 for _ in handle) - 1
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT MAX(id) FROM customers_customer")
-        start = (cursor.fetchone()[0] or 0) + 1
-    stamp = "2025-06-01 00:00:00" + ("" if connection.vendor == "sqlite" else "+00:00")
-    template = dict.fromkeys(COLUMNS["customer"], "")
-    template.update(
-        created_at=stamp,
-        updated_at=stamp,
-        version=1,
-        kind="person",
-        source="import",
-        status="active",
-        owner_id=None,
-        team_id=None,
-        birthday=None,
-        industry_id=None,
-        custom_fields="{}",
-        merged_into_id=None,
-    )
-    data = []
-    for pk in range(start, start + rows):
-        row = {**template, "id": pk, "code": f"X{pk:08d}", "name": f"Raw {pk}"}
-        data.append(tuple(row[column] for column in COLUMNS["customer"]))
-    models = table_models()
-    sink = (PostgresSink if connection.vendor == "postgresql" else SqliteSink)(models)
-    started = time.perf_counter()
-    with transaction.atomic():
-        sink.write("customer", data)
-        elapsed = time.perf_counter() - started
-        transaction.set_rollback(True)
-    return elapsed
-
-
-def measure_import(service: Any, admin: Any, rows: int, seed: int) -> dict[str, Any]:
-    """Create, dry-run and run an import job of `rows` new customers; then revert it."""
-    from django.core.files import File
-
-    from guanxi.customers.models import ImportJob
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"bench-import-{rows}.csv"
-        write_csv(path, rows, seed)
-        raw = raw_load_seconds(path)
-        phases: dict[str, float] = {}
-        with path.open("rb") as handle:
-            started = time.perf_counter()
-            job = service.import_job_create(
-                actor=admin, upload=File(handle, name=path.name), allow_reimport=True
-            )
-            phases["create"] = time.perf_counter() - started
-        started = time.perf_counter()
-        job = service.import_job_analyse(actor=admin, job=job)
-        phases["analyse"] = time.perf_counter() - started
-        started = time.perf_counter()
-        service.import_job_start(actor=admin, job=job)  # eager: may run the job right here
-        job = ImportJob.objects.get(pk=job.pk)
-        if job.status != "completed":
-            service.import_job_run(job.pk)
-            job = ImportJob.objects.get(pk=job.pk)
-        phases["run"] = time.perf_counter() - started
-    result: dict[str, Any] = {
-        "rows": rows,
-        "status": job.status,
-        "created": job.created_count,
-        "updated": job.updated_count,
-        "skipped": job.skipped_count,
-        "errors": job.error_count,
-        "seconds": {name: round(value, 2) for name, value in phases.items()},
-        "rows_per_s": {
-            "analyse": round(rows / phases["analyse"]),
-            "run": round(rows / phases["run"]),
-            "raw_insert": round(rows / raw),
-        },
-        "ratio_run_to_raw": round(phases["run"] / raw, 1),
-    }
-    if hasattr(service, "import_job_revert") and job.status == "completed":
-        started = time.perf_counter()
-        service.import_job_revert(actor=admin, job=job)
-        result["seconds"]["revert"] = round(time.perf_counter() - started, 2)
-    return result
-
-
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -479,12 +350,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 file=sys.stderr,
                 flush=True,
             )
-    service = import_available()
-    if args.import_rows and service is not None:
-        print(f"import of {args.import_rows:,} rows …", file=sys.stderr, flush=True)
-        results["import"] = measure_import(service, actors["admin"], args.import_rows, args.seed)
-    else:
-        results["import"] = "not available" if service is None else "skipped (--import-rows 0)"
     return {
         "benchmark": "customers",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -513,7 +378,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--explain", action="store_true", help="print each raw query's plan")
     parser.add_argument(
-        "--import-rows", type=int, default=100_000, help="rows of the import case (0: skip)"
+        "--import-rows", type=int, default=0, help="ignored: the import is bench/bench_import.py"
     )
     return parser.parse_args()
 
