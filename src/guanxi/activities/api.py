@@ -18,7 +18,9 @@ from guanxi.activities import selectors, services
 from guanxi.activities.schemas import (
     CalendarTokenOut,
     CountOut,
+    FollowUpOut,
     IdsIn,
+    MyDayOut,
     NotificationOut,
     NotificationPage,
     SnoozeIn,
@@ -28,6 +30,7 @@ from guanxi.activities.schemas import (
     TaskQuery,
     VersionIn,
 )
+from guanxi.activities.schemas import Ref as RefOut
 from guanxi.core.errors import DomainError
 from guanxi.core.idempotency import idempotent
 from guanxi.core.pagination import keyset_page
@@ -193,6 +196,30 @@ def snooze_task(request: HttpRequest, task_id: int, payload: SnoozeIn) -> TaskOu
     task = selectors.task_get(actor=actor, pk=task_id)
     services.task_snooze(actor=actor, task=task, until=payload.until, version=payload.version)
     return _task_out(actor, task_id)
+
+
+@router.get(
+    "/my-day",
+    response=MyDayOut,
+    summary="The actor's overdue and today's tasks and the grading follow-ups due by today",
+)
+def get_my_day(request: HttpRequest) -> MyDayOut:
+    day = selectors.my_day(actor=api_actor(request))
+    return MyDayOut(
+        today=day.today,
+        overdue=[TaskOut.from_task(t) for t in day.overdue],
+        due_today=[TaskOut.from_task(t) for t in day.due_today],
+        follow_ups=[
+            FollowUpOut(
+                id=f.pk,
+                customer=RefOut(id=f.customer_id, name=f.customer.name),
+                due_on=f.due_on,
+                kind=f.kind,
+                reason=f.reason_label,
+            )
+            for f in day.follow_ups
+        ],
+    )
 
 
 # --- notifications --------------------------------------------------------------------------

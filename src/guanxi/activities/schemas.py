@@ -159,3 +159,18 @@ class CalendarTokenOut(Schema):
     url: str
     prefix: str
     created_at: dt.datetime
+
+
+class FollowUpOut(Schema):
+    id: int
+    customer: Ref
+    due_on: dt.date
+    kind: str
+    reason: str
+
+
+class MyDayOut(Schema):
+    today: dt.date
+    overdue: list[TaskOut]
+    due_today: list[TaskOut]
+    follow_ups: list[FollowUpOut]

@@ -173,7 +173,9 @@ def my_day(*, actor: User, today: dt.date | None = None, limit: int = 100) -> My
 
     today = today or timezone.localdate()
     start, end = day_bounds(today)
-    mine = Task.objects.filter(owner=actor, status=Status.OPEN).select_related("customer")
+    mine = Task.objects.filter(owner=actor, status=Status.OPEN).select_related(
+        "customer", "owner", "related_type"
+    )
     overdue = list(mine.filter(due_at__lt=start).order_by("due_at", "pk")[:limit])
     due_today = list(
         mine.filter(due_at__gte=start, due_at__lt=end).order_by("due_at", "priority_rank", "pk")[

@@ -6,12 +6,14 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from icalendar import Calendar
 
 from guanxi.activities.models import Task
 from guanxi.activities.services import notify
 from guanxi.activities.tests.conftest import local
+from guanxi.grading.models import FollowUp
 from guanxi.grading.models import Notification as GradingNotification
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +212,23 @@ def test_a_patch_hands_the_task_to_a_teammate_the_manager_may_assign(
     assert response.status_code == 200
     assert response.json()["owner"]["id"] == rep_north.pk
     assert Task.objects.get(pk=task.pk).team == teams["north"]
+
+
+def test_my_day_lists_overdue_and_today_and_the_follow_ups_due(
+    rep: Any, make_task: Any, make_customer: Any, bearer: Any, django_assert_num_queries: Any
+) -> None:
+    customer = make_customer(rep)
+    late = make_task(rep, title="Late", due_at=local(2026, 12, 8, 10), customer=customer)
+    today = make_task(rep, title="Today", due_at=local(2026, 12, 10, 16))
+    make_task(rep, title="Later", due_at=local(2026, 12, 11, 9))
+    follow_up = FollowUp.objects.create(customer=customer, owner=rep, due_on=dt.date(2026, 12, 9))
+    headers = bearer(rep)
+
+    # token, its user, overdue, today, follow-ups
+    with time_machine.travel(local(2026, 12, 10, 12), tick=False), django_assert_num_queries(5):
+        data = get("/api/v1/my-day", headers).json()
+
+    assert data["today"] == "2026-12-10"
+    assert [t["id"] for t in data["overdue"]] == [late.pk]
+    assert [t["id"] for t in data["due_today"]] == [today.pk]
+    assert [f["id"] for f in data["follow_ups"]] == [follow_up.pk]
