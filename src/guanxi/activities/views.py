@@ -145,6 +145,8 @@ def task_list_view(request: HttpRequest) -> HttpResponse:
     actor = page_actor(request)
     filter_form = TaskFilterForm(request.GET)
     filters = filter_form.filters()
+    raw_customer = request.GET.get("customer", "")
+    filters.customer_id = int(raw_customer) if raw_customer.isdigit() else None
     try:
         page = keyset_page(
             selectors.task_list(actor=actor, filters=filters),

@@ -448,3 +448,19 @@ def test_a_notification_link_off_the_site_is_not_linked(rep: Any) -> None:
 
     assert "evil.example" not in html
     assert "Phish" in html
+
+
+def test_the_task_list_narrows_to_one_customer(
+    rep: Any, make_customer: Any, make_task: Any
+) -> None:
+    customer = make_customer(rep)
+    theirs = make_task(rep, title="Theirs", customer=customer)
+    make_task(rep, title="Elsewhere")
+
+    html = (
+        client_for(rep)
+        .get(reverse("activities:tasks"), {"customer": customer.pk, "owner": "", "status": ""})
+        .content.decode()
+    )
+
+    assert ids_in(html) == [theirs.pk]
