@@ -299,6 +299,10 @@ def _set_status(ticket: Ticket, status: str, now: dt.datetime) -> None:
         ticket.resolved_at = ticket.resolved_at or now
     elif status == TicketStatus.REOPENED:
         ticket.resolved_at = ticket.closed_at = None
+        policy = ticket.sla_policy
+        if policy is not None and ticket.resolution_breached_at is None:
+            # A reopened ticket gets a fresh resolution target from now.
+            ticket.resolution_due_at = Clock.of(policy.calendar).add(now, policy.resolution_minutes)
     ticket.status = status
 
 
@@ -369,9 +373,8 @@ def ticket_reply(
                 ticket.first_responded_at = now
             if ticket.status in (TicketStatus.NEW, TicketStatus.REOPENED):
                 _set_status(ticket, TicketStatus.OPEN, now)
-        elif ticket.status in (TicketStatus.WAITING_CUSTOMER, TicketStatus.NEW):
-            if ticket.status == TicketStatus.WAITING_CUSTOMER:
-                _set_status(ticket, TicketStatus.OPEN, now)
+        elif ticket.status == TicketStatus.WAITING_CUSTOMER:
+            _set_status(ticket, TicketStatus.OPEN, now)
         elif ticket.status == TicketStatus.RESOLVED:
             _set_status(ticket, TicketStatus.REOPENED, now)
     message = TicketMessage.objects.create(

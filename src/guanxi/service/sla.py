@@ -98,6 +98,7 @@ def _breach(policy: SlaPolicy, now: dt.datetime, kind: str, result: SweepResult)
             _running(),
             sla_policy=policy,
             resolution_breached_at__isnull=True,
+            resolved_at__isnull=True,  # matches the partial index ticket_sla_resolution_due
             resolution_due_at__lte=now,
         )
         stamp = "resolution_breached_at"

@@ -168,3 +168,16 @@ def test_a_ticket_answered_in_time_never_breaches_its_response_target(
     result = sla_sweep(now=shanghai(2026, 11, 23, 12, 0))
 
     assert result.response_breached == 0
+
+
+def test_a_reopened_ticket_gets_a_fresh_resolution_target(
+    agent: Any, customer: Any, policies: dict[str, SlaPolicy]
+) -> None:
+    with time_machine.travel(shanghai(2026, 11, 23, 9, 0), tick=False):
+        ticket = services.ticket_open(actor=agent, customer=customer, subject="s", description="")
+        services.ticket_transition(actor=agent, ticket=ticket, status="resolved")
+
+    with time_machine.travel(shanghai(2026, 11, 25, 14, 0), tick=False):
+        ticket = services.ticket_transition(actor=agent, ticket=ticket, status="reopened")
+
+    assert ticket.resolution_due_at == shanghai(2026, 11, 26, 13, 0)  # 480 business minutes
