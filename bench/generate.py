@@ -982,7 +982,11 @@ class SqliteSink(Sink):
 
     def finish(self, analyze: bool) -> None:
         with self.connection.cursor() as cursor:
-            if getattr(self, "fts_triggers", None):
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s",
+                [name_fts_migration().TABLE],
+            )
+            if cursor.fetchone() is not None:  # also after a run that died before this point
                 for statement in name_fts_migration().CREATE:  # triggers, then 'rebuild'
                     cursor.execute(statement)
             if analyze:
