@@ -175,3 +175,14 @@ def test_resolving_creates_a_callback_whose_outcome_lands_on_the_timeline(
     assert (callback.agent, callback.status, callback.outcome) == (agent, "done", "satisfied")
     interaction = Interaction.objects.get(pk=callback.interaction_id)
     assert (interaction.customer_id, interaction.details) == (customer.pk, "很满意")
+
+
+def test_the_ticket_page_speaks_chinese(client: Client, agent: Any, customer: Any) -> None:
+    ticket = services.ticket_open(actor=agent, customer=customer, subject="s", description="")
+    services.ticket_transition(actor=agent, ticket=ticket, status="waiting_customer")
+    client.force_login(agent)
+
+    page = client.get(f"/service/{ticket.pk}/", headers={"Accept-Language": "zh-hans"})
+
+    assert 'id="ticket-status">等待客户<' in page.content.decode()
+    assert "沟通记录" in page.content.decode()
