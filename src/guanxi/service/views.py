@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -119,7 +120,10 @@ def bulk_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("%(count)s tickets changed.") % {"count": result.changed})
         for refused in result.errors:
             messages.warning(request, f"{refused['field']}: {refused['message']}")
-    return redirect(request.POST.get("next") or "service:queue")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("service:queue")  # never back to a foreign site
+    return redirect(target)
 
 
 @login_required

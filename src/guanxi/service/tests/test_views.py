@@ -186,3 +186,24 @@ def test_the_ticket_page_speaks_chinese(client: Client, agent: Any, customer: An
 
     assert 'id="ticket-status">等待客户<' in page.content.decode()
     assert "沟通记录" in page.content.decode()
+
+
+def test_bulk_actions_from_the_queue_return_to_the_queue_not_a_foreign_site(
+    client: Client, agent: Any, agent2: Any, customer: Any
+) -> None:
+    ticket = services.ticket_open(actor=agent, customer=customer, subject="s", description="")
+    client.force_login(agent)
+
+    response = client.post(
+        "/service/bulk/",
+        {
+            "ticket": [ticket.pk],
+            "action": "assign",
+            "assignee": agent2.pk,
+            "next": "https://evil.example/",
+        },
+    )
+
+    ticket.refresh_from_db()
+    assert response["Location"] == "/service/"
+    assert ticket.assignee == agent2
