@@ -41,7 +41,7 @@ def log(message: str) -> None:
 
 def generate(total: int) -> None:
     """Fill the bench database once: people, customers, policies and tickets, in batches."""
-    from django.db import connection, transaction
+    from django.db import connection
     from django.utils import timezone
 
     from guanxi.accounts.models import Role
@@ -88,44 +88,72 @@ def generate(total: int) -> None:
         for priority in ("low", "normal", "high", "urgent")
     }
     now = timezone.now()
+    columns = (
+        "created_at",
+        "updated_at",
+        "version",
+        "customer_id",
+        "type",
+        "priority",
+        "channel",
+        "subject",
+        "description",
+        "status",
+        "assignee_id",
+        "team_id",
+        "sla_class",
+        "sla_policy_id",
+        "first_response_due_at",
+        "resolution_due_at",
+        "first_responded_at",
+        "response_breached_at",
+        "resolution_breached_at",
+        "resolved_at",
+    )
+    customer_ids = [c.pk for c in customers]
+    agent_ids = [a.pk for a in agents]
     made = existing
     while made < total:
         rows = []
         for _ in range(min(BATCH, total - made)):
             active = rng.random() < 0.15
-            opened = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 365))
+            minutes = rng.randint(0, 60 * 24 * 3) if active else rng.randint(0, 60 * 24 * 365)
+            opened = now - dt.timedelta(minutes=minutes)
             priority = rng.choice(("low", "normal", "normal", "high", "urgent"))
-            if active:
-                opened = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 3))
-            assignee = None if active and rng.random() < 0.25 else rng.choice(agents)
+            assignee = None if active and rng.random() < 0.25 else rng.choice(agent_ids)
             response_due = opened + dt.timedelta(minutes=60)
             resolution_due = opened + dt.timedelta(minutes=480)
             responded = opened + dt.timedelta(minutes=rng.randint(5, 90))
+            status = (
+                rng.choice(("new", "open", "waiting_third_party"))
+                if active
+                else rng.choice(("resolved", "closed"))
+            )
             rows.append(
-                Ticket(
-                    customer=customers[rng.randrange(CUSTOMERS)],
-                    subject=f"Bench ticket {made + len(rows)}",
-                    status=rng.choice(("new", "open", "waiting_third_party"))
-                    if active
-                    else rng.choice(("resolved", "closed")),
-                    priority=priority,
-                    type=rng.choice(("inquiry", "fault", "complaint", "request")),
-                    channel=rng.choice(("phone", "email", "web", "chat")),
-                    assignee=assignee,
-                    team=team,
-                    sla_policy=policies[priority],
-                    first_response_due_at=response_due,
-                    resolution_due_at=resolution_due,
-                    first_responded_at=responded if (not active or responded < now) else None,
-                    response_breached_at=responded if responded > response_due else None,
-                    resolution_breached_at=(
-                        None if active or rng.random() < 0.9 else resolution_due
-                    ),
-                    resolved_at=None if active else opened + dt.timedelta(hours=6),
+                (
+                    opened,
+                    opened,
+                    1,
+                    rng.choice(customer_ids),
+                    rng.choice(("inquiry", "fault", "complaint", "request")),
+                    priority,
+                    rng.choice(("phone", "email", "web", "chat")),
+                    f"Bench ticket {made + len(rows)}",
+                    "",
+                    status,
+                    assignee,
+                    team.pk,
+                    "",
+                    policies[priority].pk,
+                    response_due,
+                    resolution_due,
+                    responded if responded < now else None,
+                    responded if responded > response_due else None,
+                    None if active or rng.random() < 0.9 else resolution_due,
+                    None if active else opened + dt.timedelta(hours=6),
                 )
             )
-        with transaction.atomic():
-            Ticket.objects.bulk_create(rows, batch_size=2_000)
+        _insert(columns, rows)
         made += len(rows)
         if made % 100_000 < BATCH:
             log(f"data: {made}/{total} tickets")
@@ -142,6 +170,32 @@ def generate(total: int) -> None:
                 "UPDATE service_ticket SET number = printf('T-%06d', id) WHERE number IS NULL"
             )
             cursor.execute("ANALYZE")
+
+
+def _insert(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """COPY on PostgreSQL, executemany on SQLite (FIELD-NOTES: 12× / 8× bulk_create)."""
+    from django.db import connection, transaction
+
+    names = ", ".join(columns)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY service_ticket ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO service_ticket ({names}) VALUES ({marks})",
+                [
+                    tuple(
+                        connection.ops.adapt_datetimefield_value(v)
+                        if isinstance(v, dt.datetime)
+                        else v
+                        for v in r
+                    )
+                    for r in rows
+                ],
+            )
 
 
 def bare(queryset: Any) -> Callable[[], Any]:
