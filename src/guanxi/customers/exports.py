@@ -29,6 +29,8 @@ from guanxi.core import crypto
 from guanxi.core.errors import DomainError
 from guanxi.core.permissions import has_perm, require_perm
 from guanxi.customers.models import (
+    Address,
+    ContactMethod,
     Customer,
     CustomerKind,
     CustomerStatus,
@@ -39,7 +41,7 @@ from guanxi.customers.models import (
     SourceChannel,
 )
 from guanxi.customers.selectors import CustomerFilters, custom_field_list, customer_list
-from guanxi.customers.vcard import VERSIONS, customer_vcard
+from guanxi.customers.vcard import VERSIONS, CardAddress, customer_vcard
 
 logger = logging.getLogger(__name__)
 
@@ -220,13 +222,46 @@ def _xlsx(queryset: QuerySet[Customer], table: _Table) -> Any:
 
 
 def _vcards(queryset: QuerySet[Customer], *, version: str, reveal: bool) -> Iterator[str]:
+    """Each customer's card with every phone, email (its own, then its contacts') and postal
+    address; two queries per chunk for the methods and addresses."""
+
+    def shown(kind: str, value: str) -> str:
+        return value if reveal or not value else crypto.mask(kind, value)
+
     for chunk in _chunks(queryset):
+        ids = [customer.pk for customer in chunk]
+        methods: dict[int, list[ContactMethod]] = {}
+        for method in ContactMethod.objects.filter(customer_id__in=ids).order_by("pk"):
+            methods.setdefault(method.customer_id, []).append(method)
+        addresses: dict[int, list[CardAddress]] = {}
+        for address in Address.objects.filter(customer_id__in=ids).order_by("-is_primary", "pk"):
+            addresses.setdefault(address.customer_id, []).append(
+                CardAddress(
+                    kind=address.kind,
+                    street=shown("address", address.street),
+                    city=address.city,
+                    region=address.region,
+                    postal_code=address.postal_code,
+                    country=address.country,
+                )
+            )
         yield "".join(
             customer_vcard(
                 customer,
                 version=version,
-                phone=customer.phone if reveal else crypto.mask("phone", customer.phone),
-                email=customer.email if reveal else crypto.mask("email", customer.email),
+                phone=shown("phone", customer.phone),
+                email=shown("email", customer.email),
+                phones=[
+                    (shown("phone", m.value), m.label)
+                    for m in methods.get(customer.pk, [])
+                    if m.kind == "phone"
+                ],
+                emails=[
+                    (shown("email", m.value), m.label)
+                    for m in methods.get(customer.pk, [])
+                    if m.kind == "email"
+                ],
+                addresses=addresses.get(customer.pk, []),
             )
             for customer in chunk
         )

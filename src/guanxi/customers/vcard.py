@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import vobject
@@ -167,29 +168,81 @@ def _split_name(name: str) -> tuple[str, str]:
     return (family, given) if given else (name, "")
 
 
+@dataclass(frozen=True)
+class CardAddress:
+    """One postal address of a card (street already masked or not by the caller)."""
+
+    kind: str = "other"  # an AddressKind value
+    street: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+
+
+# Address kinds as vCard TYPE values, and back.
+ADDRESS_TYPES = {"home": "home", "office": "work", "billing": "work", "shipping": "home"}
+
+
+def _type(version: str, *names: str) -> list[str]:
+    # 3.0 writes TYPE values in capitals by custom; 4.0 in lower case (RFC 6350).
+    return [name.upper() if version == "3.0" else name.lower() for name in names if name]
+
+
 def customer_vcard(
-    customer: Customer, *, version: str = "3.0", phone: str = "", email: str = ""
+    customer: Customer,
+    *,
+    version: str = "3.0",
+    phone: str = "",
+    email: str = "",
+    phones: Iterable[tuple[str, str]] = (),
+    emails: Iterable[tuple[str, str]] = (),
+    addresses: Iterable[CardAddress] = (),
 ) -> str:
-    """The vCard of one customer; `phone`/`email` are passed in, already masked or not."""
+    """The vCard of one customer. Values are passed in, already masked or not: `phone` and
+    `email` are the customer's own (written first, preferred), `phones`/`emails` more
+    (value, label) pairs (the contacts' methods), `addresses` every postal address — without
+    any, the customer's region and city make one."""
     card = vobject.vCard()
     card.add("version").value = version
     card.add("fn").value = customer.name
     family, given = _split_name(customer.name)
     card.add("n").value = vobject.vcard.Name(family=family, given=given)
-    if phone:
+    all_phones = [(phone, "cell")] if phone else []
+    all_phones += [(value, label) for value, label in phones if value and value != phone]
+    for index, (number, label) in enumerate(all_phones):
         line = card.add("tel")
-        if version == "4.0" and "*" not in phone:
-            line.value = f"tel:{phone}"
+        if version == "4.0" and "*" not in number:
+            line.value = f"tel:{number}"
             line.params["VALUE"] = ["uri"]
         else:
-            line.value = phone
-        line.params["TYPE"] = ["cell"] if version == "4.0" else ["CELL"]
-    if email:
-        card.add("email").value = email
-    if customer.region or customer.city:
-        card.add("adr").value = vobject.vcard.Address(
-            region=customer.region, city=customer.city, country=""
+            line.value = number
+        kind = "cell" if label == "cell" or (index == 0 and phone) else "voice"
+        line.params["TYPE"] = _type(version, kind)
+        if index == 0 and version == "4.0":
+            line.params["PREF"] = ["1"]
+    all_emails = [email] if email else []
+    all_emails += [value for value, _label in emails if value and value != email]
+    for index, address in enumerate(all_emails):
+        line = card.add("email")
+        line.value = address
+        if index == 0 and version == "4.0":
+            line.params["PREF"] = ["1"]
+    postal = list(addresses)
+    if not postal and (customer.region or customer.city):
+        postal = [CardAddress(region=customer.region, city=customer.city)]
+    for item in postal:
+        line = card.add("adr")
+        line.value = vobject.vcard.Address(
+            street=item.street,
+            city=item.city,
+            region=item.region,
+            code=item.postal_code,
+            country=item.country,
         )
+        kind = ADDRESS_TYPES.get(item.kind, "")
+        if kind:
+            line.params["TYPE"] = _type(version, kind)
     if customer.birthday:
         card.add("bday").value = (
             customer.birthday.strftime("%Y%m%d")

@@ -167,3 +167,71 @@ def test_the_birthday_of_a_round_trip_is_a_date(manager: Any, people: list[Custo
 
     assert "BDAY:19900517" in content
     assert people[0].birthday == dt.date(1990, 5, 17)
+
+
+@pytest.fixture
+def reachable(manager: Any, people: list[Customer]) -> Customer:
+    """欧阳娜娜 with two more phones, another email and two postal addresses."""
+    from guanxi.customers.services import address_save, contact_create
+
+    person = people[0]
+    contact_create(
+        actor=manager,
+        customer=person,
+        values={"name": "欧阳娜娜"},
+        phones=["13900000001", "021-62345678"],
+        emails=["nana.work@example.com"],
+    )
+    address_save(
+        actor=manager,
+        customer=person,
+        values={"kind": "home", "region": "上海市", "city": "上海", "street": "南京西路1号"},
+    )
+    address_save(
+        actor=manager,
+        customer=person,
+        values={"kind": "office", "region": "浙江省", "city": "杭州", "street": "文三路2号"},
+    )
+    return person
+
+
+def _card_of(content: bytes, name: str) -> Any:
+    import vobject
+
+    return next(card for card in vobject.readComponents(content.decode()) if card.fn.value == name)
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_a_card_carries_every_phone_email_and_address(
+    manager: Any, reachable: Customer, version: str
+) -> None:
+    card = _card_of(_vcards(manager, version), "欧阳娜娜")
+
+    phones = [line.value.removeprefix("tel:") for line in card.contents["tel"]]
+    emails = [line.value for line in card.contents["email"]]
+    addresses = [(a.value.street, a.value.city, a.value.region) for a in card.contents["adr"]]
+    assert phones == ["+8613812345678", "+8613900000001", "+862162345678"]
+    assert emails == ["nana@example.com", "nana.work@example.com"]
+    assert addresses == [("南京西路1号", "上海", "上海市"), ("文三路2号", "杭州", "浙江省")]
+    assert [a.params["TYPE"][0].lower() for a in card.contents["adr"]] == ["home", "work"]
+
+
+def test_every_phone_email_and_street_is_masked_without_the_reveal_permission(
+    make_user: Any, reachable: Customer
+) -> None:
+    from guanxi.accounts.models import Role
+
+    Role.objects.create(
+        code="exporter",
+        name="Exporter",
+        permissions=["customers.view", "customers.export"],
+        data_scope="all",
+    )
+
+    text = _vcards(make_user("exporter"), "4.0").decode()
+
+    assert "139****0001" in text
+    assert "n***@example.com" in text
+    assert "南京西路1号" not in text
+    assert "13900000001" not in text
+    assert "nana.work" not in text
