@@ -235,6 +235,9 @@ class Opportunity(TimeStampedModel):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["pipeline", "status", "stage", "-id"], name="sales_opp_board"),
             models.Index(fields=["pipeline", "status", "-id"], name="sales_opp_list"),
+            models.Index(
+                fields=["pipeline", "status", "-amount", "-id"], name="sales_opp_list_amount"
+            ),
             models.Index(fields=["owner", "-id"], name="sales_opp_owner_recent"),
             models.Index(fields=["team", "-id"], name="sales_opp_team_recent"),
             models.Index(fields=["status", "expected_close"], name="sales_opp_forecast"),
