@@ -58,7 +58,7 @@ router = Router(tags=["leads"])
 def _user(pk: int | None, field: str) -> User | None:
     if pk is None:
         return None
-    found = User.objects.filter(pk=pk, is_active=True).first()
+    found = selectors.active_user(pk)
     if found is None:
         raise DomainError(_("Choose an active user as the new owner."), field=field)
     return found
@@ -67,7 +67,7 @@ def _user(pk: int | None, field: str) -> User | None:
 def _team(pk: int | None) -> Team | None:
     if pk is None:
         return None
-    found = Team.objects.filter(pk=pk).first()
+    found = selectors.team_find(pk)
     if found is None:
         raise Http404
     return found
@@ -327,14 +327,12 @@ def _rule_out(rule: Any) -> AssignmentRuleOut:
 
 @router.post("/lead-assignment-rules", response={201: AssignmentRuleOut})
 def create_assignment_rule(request: HttpRequest, payload: AssignmentRuleIn) -> Status[Any]:
-    from guanxi.customers.models import Industry
-
     actor = api_actor(request)
     require_perm(actor, "sales.admin")
     team = _team(payload.team_id)
     industry = None
     if payload.industry:
-        industry = Industry.objects.filter(code=payload.industry).first()
+        industry = selectors.industry_find(payload.industry)
         if industry is None:
             raise DomainError(_("Unknown industry."), field="industry")
     rule = assignment.assignment_rule_save(
@@ -455,9 +453,7 @@ def list_pool_rules(request: HttpRequest) -> list[Any]:
 
 @router.post("/pool/rules", response={201: PoolRuleOut})
 def save_pool_rule(request: HttpRequest, payload: PoolRuleIn) -> Status[Any]:
-    from guanxi.grading.models import Tier
-
-    tier = Tier.objects.filter(pk=payload.tier_id).first() if payload.tier_id else None
+    tier = selectors.tier_find(payload.tier_id) if payload.tier_id else None
     if payload.tier_id and tier is None:
         raise Http404
     rule = pool.pool_rule_save(

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from guanxi.accounts.models import User
+from guanxi.accounts.models import Team, User
 from guanxi.core.crypto import mask
 from guanxi.core.errors import DomainError
 from guanxi.core.permissions import require_perm
@@ -208,3 +208,28 @@ def parse_int(value: Any, field: str) -> int | None:
         return int(value)
     except (TypeError, ValueError) as error:
         raise DomainError(_("Enter a whole number."), field=field) from error
+
+
+def active_users() -> QuerySet[User]:
+    """The users a lead may be given to: active members of a team."""
+    return User.objects.filter(is_active=True, team__isnull=False).order_by("username")
+
+
+def active_user(pk: int) -> User | None:
+    return User.objects.filter(pk=pk, is_active=True).first()
+
+
+def team_find(pk: int) -> Team | None:
+    return Team.objects.filter(pk=pk).first()
+
+
+def industry_find(code: str) -> Any:
+    from guanxi.customers.models import Industry
+
+    return Industry.objects.filter(code=code).first()
+
+
+def tier_find(pk: int) -> Any:
+    from guanxi.grading.models import Tier
+
+    return Tier.objects.filter(pk=pk).first()

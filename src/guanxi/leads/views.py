@@ -140,7 +140,7 @@ def _detail_context(actor: User, lead: Any) -> dict[str, Any]:
         ),
         "assign_form": AssignForm(
             initial={"version": lead.version},
-            users=User.objects.filter(is_active=True, team__isnull=False).order_by("username"),
+            users=selectors.active_users(),
         ),
     }
 
@@ -254,7 +254,7 @@ def lead_convert_view(request: HttpRequest, pk: int) -> HttpResponse:
 def lead_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = page_actor(request)
     lead = selectors.lead_get(actor=actor, pk=pk)
-    form = AssignForm(request.POST, users=User.objects.filter(is_active=True))
+    form = AssignForm(request.POST, users=selectors.active_users())
     if not form.is_valid():
         return _refused(request, pk, DomainError(_("Choose an active user as the new owner.")))
     try:
