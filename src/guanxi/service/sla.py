@@ -52,10 +52,16 @@ def _running() -> Q:
     return Q(status__in=ACTIVE_STATUSES, paused_at__isnull=True)
 
 
-def _batches(queryset: Any) -> Any:
-    """Yield lists of (pk, number, assignee_id) until the filter matches nothing more."""
+def _batches(queryset: Any, due_field: str) -> Any:
+    """Yield lists of (pk, number, assignee_id) until the filter matches nothing more.
+
+    Ordered by the due column, so that the partial index on it both finds and orders the
+    rows (ordered by pk, SQLite walked the whole primary key instead).
+    """
     while True:
-        rows = list(queryset.order_by("pk").values_list("pk", "number", "assignee_id")[:BATCH])
+        rows = list(
+            queryset.order_by(due_field, "pk").values_list("pk", "number", "assignee_id")[:BATCH]
+        )
         if not rows:
             return
         yield rows
@@ -64,23 +70,34 @@ def _batches(queryset: Any) -> Any:
 
 
 def _warn(policy: SlaPolicy, now: dt.datetime, result: SweepResult) -> None:
+    """Stamp and report the tickets whose next deadline falls within the warning window:
+    one query per clock, each served by that clock's partial index."""
     horizon = now + dt.timedelta(minutes=policy.warn_before_minutes)
-    due_soon = Ticket.objects.filter(
+    unwarned = Ticket.objects.filter(
         _running(),
-        Q(first_responded_at__isnull=True, first_response_due_at__lte=horizon)
-        | Q(resolution_due_at__lte=horizon),
         sla_policy=policy,
         warned_at__isnull=True,
         response_breached_at__isnull=True,
         resolution_breached_at__isnull=True,
     )
-    for rows in _batches(due_soon):
-        with transaction.atomic():
-            Ticket.objects.filter(pk__in=[r[0] for r in rows]).update(warned_at=now)
-        result.warned += len(rows)
-        for _pk, number, assignee_id in rows:
-            if assignee_id is not None:
-                result.notify.setdefault(assignee_id, []).append(number)
+    clocks = (
+        (
+            "first_response_due_at",
+            unwarned.filter(first_responded_at__isnull=True, first_response_due_at__lte=horizon),
+        ),
+        (
+            "resolution_due_at",
+            unwarned.filter(resolved_at__isnull=True, resolution_due_at__lte=horizon),
+        ),
+    )
+    for due_field, due_soon in clocks:
+        for rows in _batches(due_soon, due_field):
+            with transaction.atomic():
+                Ticket.objects.filter(pk__in=[r[0] for r in rows]).update(warned_at=now)
+            result.warned += len(rows)
+            for _pk, number, assignee_id in rows:
+                if assignee_id is not None:
+                    result.notify.setdefault(assignee_id, []).append(number)
 
 
 def _breach(policy: SlaPolicy, now: dt.datetime, kind: str, result: SweepResult) -> None:
@@ -92,7 +109,7 @@ def _breach(policy: SlaPolicy, now: dt.datetime, kind: str, result: SweepResult)
             response_breached_at__isnull=True,
             first_response_due_at__lte=now,
         )
-        stamp = "response_breached_at"
+        stamp, due_field = "response_breached_at", "first_response_due_at"
     else:
         due = Ticket.objects.filter(
             _running(),
@@ -101,8 +118,8 @@ def _breach(policy: SlaPolicy, now: dt.datetime, kind: str, result: SweepResult)
             resolved_at__isnull=True,  # matches the partial index ticket_sla_resolution_due
             resolution_due_at__lte=now,
         )
-        stamp = "resolution_breached_at"
-    for rows in _batches(due):
+        stamp, due_field = "resolution_breached_at", "resolution_due_at"
+    for rows in _batches(due, due_field):
         ids = [r[0] for r in rows]
         update: dict[str, Any] = {stamp: now, "version": F("version") + 1}
         if policy.raise_priority:
