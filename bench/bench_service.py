@@ -41,7 +41,6 @@ def log(message: str) -> None:
 
 def generate(total: int) -> None:
     """Fill the bench database once: people, customers, policies and tickets, in batches."""
-    from django.db import connection
     from django.utils import timezone
 
     from guanxi.accounts.models import Role
@@ -52,6 +51,7 @@ def generate(total: int) -> None:
     existing = Ticket.objects.count()
     if existing >= total:
         log(f"data: {existing} tickets already there")
+        _number_and_analyse()
         return
     rng = random.Random(42)  # bench data, not a secret
     team = team_create(actor=None, name="Bench Service")
@@ -157,7 +157,14 @@ def generate(total: int) -> None:
         made += len(rows)
         if made % 100_000 < BATCH:
             log(f"data: {made}/{total} tickets")
-    # Backdate created_at so that the newest-first queue is realistic, then number them.
+    _number_and_analyse()
+
+
+def _number_and_analyse() -> None:
+    """Number the tickets set-based (as the service does one by one) and refresh statistics;
+    resumes after an interrupted run."""
+    from django.db import connection
+
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
