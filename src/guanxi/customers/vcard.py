@@ -7,6 +7,7 @@ of VCARD_COLUMNS, which the import job maps one to one onto customer fields.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,7 +30,15 @@ VCARD_COLUMNS = (
     "birthday",
     "occupation",
     "notes",
+    "more_phones",
+    "more_emails",
+    "addresses",
 )
+# Columns of a card beyond the customer's fields: its other phones and emails (one a line),
+# which become methods of a contact standing for the person, and every postal address, as
+# JSON (kind, street, city, region, postal code, country), which become Address rows.
+CARD_EXTRAS = ("more_phones", "more_emails", "addresses")
+ADDRESS_KINDS = {"home": "home", "work": "office", "dom": "other", "intl": "other"}
 VERSIONS = ("3.0", "4.0")
 MAX_CARD_LINES = 5000
 COMPOUND_SURNAMES = frozenset(
@@ -111,6 +120,34 @@ def _name(card: Any) -> str:
     return " ".join(part for part in (given, family) if part)
 
 
+def _addresses(lines: list[Any]) -> str:
+    """Every ADR with a street, as JSON for the importer ("" when there is none)."""
+    found = []
+    for line in lines:
+        value = line.value
+        if isinstance(value, str):
+            parts = [*value.split(";"), "", "", "", "", "", "", ""]
+            street, city, region, code, country = parts[2], parts[3], parts[4], parts[5], parts[6]
+        else:
+            street, city, region = _text(value.street), _text(value.city), _text(value.region)
+            code, country = _text(value.code), _text(value.country)
+        if not street:
+            continue  # region and city alone are the customer's own fields
+        types = _params(line)
+        kind = next((ADDRESS_KINDS[t] for t in ("home", "work") if t in types), "other")
+        found.append(
+            {
+                "kind": kind,
+                "street": street,
+                "city": city[:50],
+                "region": region[:50],
+                "postal_code": code[:12],
+                "country": country[:2] if len(country) == 2 else "CN",
+            }
+        )
+    return json.dumps(found, ensure_ascii=False) if found else ""
+
+
 def card_to_row(text: str) -> list[Any]:
     """One card as a row of VCARD_COLUMNS; VCardError when the card cannot be parsed."""
     try:
@@ -141,16 +178,28 @@ def card_to_row(text: str) -> list[Any]:
     except (AttributeError, IndexError, TypeError, ValueError) as error:
         raise VCardError(_("This vCard cannot be read.")) from error
     phone_text = _text(phone.value) if phone is not None else ""
+    email_text = _text(email.value).removeprefix("mailto:") if email is not None else ""
+    more_phones = [
+        _text(line.value).removeprefix("tel:") for line in _values(card, "tel") if line is not phone
+    ]
+    more_emails = [
+        _text(line.value).removeprefix("mailto:")
+        for line in _values(card, "email")
+        if line is not email
+    ]
     values = {
         "kind": CustomerKind.PERSON.value,
         "name": _name(card),
         "phone": phone_text.removeprefix("tel:"),
-        "email": _text(email.value).removeprefix("mailto:") if email is not None else "",
+        "email": email_text,
         "region": region,
         "city": city,
         "birthday": birthday,
         "occupation": occupation,
         "notes": "\n".join(note for note in notes if note),
+        "more_phones": "\n".join(value for value in more_phones if value),
+        "more_emails": "\n".join(value for value in more_emails if value),
+        "addresses": _addresses(_values(card, "adr")),
     }
     return [values[column] for column in VCARD_COLUMNS]
 

@@ -10,6 +10,7 @@ a rerun resumes after the last one. The dry run walks the same code without writ
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 from collections.abc import Iterable, Iterator
@@ -47,6 +48,9 @@ from guanxi.customers.imports.readers import (
     sniff,
 )
 from guanxi.customers.models import (
+    Address,
+    BuyingRole,
+    Contact,
     ContactMethod,
     Customer,
     CustomerKind,
@@ -65,13 +69,14 @@ from guanxi.customers.models import (
     SourceChannel,
     Tag,
 )
-from guanxi.customers.normalise import sorted_search_tokens
+from guanxi.customers.normalise import FieldError, clean_email, clean_phone, sorted_search_tokens
 from guanxi.customers.services import (
     CODE_PREFIX,
     custom_field_definitions,
     customer_apply,
     search_tokens_refresh,
 )
+from guanxi.customers.vcard import CARD_EXTRAS
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +281,47 @@ class Prepared:
     customer: Customer
     errors: list[dict[str, str]]
     keys: dict[str, str]
+    extras: Extras | None = None
+
+
+@dataclass
+class Extras:
+    """A card's other phones and emails (validated) and its postal addresses."""
+
+    phones: list[tuple[str, str, str]] = field(default_factory=list)  # number, index, last 4
+    emails: list[tuple[str, str]] = field(default_factory=list)  # address, index
+    addresses: list[dict[str, str]] = field(default_factory=list)
+
+
+def _masked(error: FieldError, kind: str, text: str) -> dict[str, str]:
+    """A refused personal value's error with the value masked, in the message as well."""
+    shown = crypto.mask(kind, text.strip())[:200]
+    message = error.message.replace(text.strip(), shown) if text.strip() else error.message
+    return {"field": error.field, "message": message[:500], "value": shown}
+
+
+def _extras(values: dict[str, Any]) -> tuple[Extras | None, list[dict[str, str]]]:
+    """The card extras of a row (see vcard.CARD_EXTRAS) and their errors, field by field."""
+    if not any(values.get(name) for name in CARD_EXTRAS):
+        return None, []
+    extras = Extras()
+    errors: list[dict[str, str]] = []
+    for index, text in enumerate(str(values.get("more_phones") or "").splitlines()):
+        try:
+            extras.phones.append(clean_phone(text, f"more_phones.{index}"))
+        except FieldError as error:
+            errors.append(_masked(error, "phone", text))
+    for index, text in enumerate(str(values.get("more_emails") or "").splitlines()):
+        try:
+            extras.emails.append(clean_email(text, f"more_emails.{index}"))
+        except FieldError as error:
+            errors.append(_masked(error, "email", text))
+    if values.get("addresses"):
+        try:
+            extras.addresses = [dict(item) for item in json.loads(str(values["addresses"]))]
+        except (ValueError, TypeError):
+            errors.append(_error("addresses", _("Enter a valid value."), {}))
+    return extras, errors
 
 
 @dataclass
@@ -442,8 +488,18 @@ def _prepare(ctx: Context, rows: list[Row]) -> list[Prepared]:
                 )
             except DomainError as error:
                 errors = _domain_errors(error, raw)
+        extras, extra_errors = _extras(values)
         prepared.append(
-            Prepared(number, values, raw, tags, customer, errors, _keys(customer, values))
+            Prepared(
+                number,
+                values,
+                raw,
+                tags,
+                customer,
+                errors + extra_errors,
+                _keys(customer, values),
+                extras,
+            )
         )
     return prepared
 
@@ -904,6 +960,10 @@ class Tables:
         self.token = writes.Columns(SearchToken, ["customer_id", "token"])
         self.tag = writes.Columns(CustomerTag, ["customer_id", "tag_id", "added_at"])
         self.imported = writes.Columns.of(ImportedRow, skip={"id"})
+        self.contact = writes.Columns.of(Contact)
+        self.contact_history = writes.Columns.of(Contact.history.model, skip={"history_id"})
+        self.method = writes.Columns.of(ContactMethod, skip={"id"})
+        self.address = writes.Columns.of(Address)
         self.error = writes.Columns.of(ImportRowError, skip={"id"})
 
     @classmethod
@@ -961,6 +1021,84 @@ def created_rows(
     ]
 
 
+def _write_extras(
+    rows: list[Prepared], *, when: Any, user_id: int, reason: str
+) -> dict[int, dict[str, list[int]]]:
+    """A vCard's other phones and emails as methods of a primary contact standing for the
+    person (with its "+" history), and its postal addresses; per customer, the ids written,
+    which revert removes with the customer."""
+    tables = Tables.get()
+    own: dict[int, dict[str, list[int]]] = {}
+    reachable = [row for row in rows if row.extras and (row.extras.phones or row.extras.emails)]
+    contacts = []
+    for row, pk in zip(reachable, writes.next_ids(Contact, len(reachable)), strict=True):
+        customer = row.customer
+        contact = {
+            "id": pk,
+            "created_at": when,
+            "updated_at": when,
+            "version": 1,
+            "customer_id": customer.pk,
+            "name": customer.name[:120],
+            "title": "",
+            "buying_role": BuyingRole.OTHER.value,
+            "wechat_id": "",
+            "is_primary": True,
+            "notes": "",
+            "custom_fields": {},
+        }
+        contacts.append(contact)
+        own.setdefault(customer.pk, {})["_contacts"] = [pk]
+    writes.insert(tables.contact, [tables.contact.row(c) for c in contacts])
+    history = {"history_date": when, "history_change_reason": reason, "history_type": "+"}
+    writes.insert(
+        tables.contact_history,
+        [
+            tables.contact_history.row({**c, **history, "history_user_id": user_id})
+            for c in contacts
+        ],
+    )
+    methods = []
+    for row, contact in zip(reachable, contacts, strict=True):
+        extras = cast(Extras, row.extras)
+        common = {"contact_id": contact["id"], "customer_id": row.customer.pk, "label": ""}
+        methods += [
+            {**common, "kind": "phone", "value": value, "value_index": index, "last4": last4}
+            for value, index, last4 in extras.phones
+        ]
+        methods += [
+            {**common, "kind": "email", "value": value, "value_index": index, "last4": ""}
+            for value, index in extras.emails
+        ]
+    writes.insert(tables.method, [tables.method.row(m) for m in methods])
+    placed = [(row, item) for row in rows for item in cast(Extras, row.extras).addresses]
+    addresses = []
+    for position, (row, item) in enumerate(placed):
+        first = position == 0 or placed[position - 1][0] is not row
+        addresses.append(
+            {
+                "created_at": when,
+                "updated_at": when,
+                "version": 1,
+                "customer_id": row.customer.pk,
+                "kind": str(item.get("kind") or "other")[:10],
+                "country": str(item.get("country") or "CN")[:2],
+                "region": str(item.get("region") or "")[:50],
+                "city": str(item.get("city") or "")[:50],
+                "district": "",
+                "street": str(item.get("street") or "")[:500],
+                "postal_code": str(item.get("postal_code") or "")[:12],
+                "is_primary": first,
+            }
+        )
+    for pk, address in zip(writes.next_ids(Address, len(addresses)), addresses, strict=True):
+        address["id"] = pk
+        own.setdefault(address["customer_id"], {}).setdefault("_addresses", []).append(pk)
+    if addresses:
+        writes.insert(tables.address, [tables.address.row(a) for a in addresses])
+    return own
+
+
 def _write(ctx: Context, plan: Plan) -> None:
     """Write one planned batch in the caller's transaction: new customers with their history,
     search tokens and tags (COPY / executemany), updated customers with theirs, the row log
@@ -985,6 +1123,9 @@ def _write(ctx: Context, plan: Plan) -> None:
         reason=reason,
     ):
         writes.insert(table, rows)
+    own = _write_extras(
+        [row for row in plan.creates if row.extras], when=now, user_id=actor.pk, reason=reason
+    )
 
     updated = [update.customer for update in plan.updates]
     changed_fields = sorted({name for update in plan.updates for name in update.changed})
@@ -1022,7 +1163,9 @@ def _write(ctx: Context, plan: Plan) -> None:
     )
 
     log = [
-        _imported_row(job.pk, row.number, row.customer.pk, ImportAction.CREATED, 1, None)
+        _imported_row(
+            job.pk, row.number, row.customer.pk, ImportAction.CREATED, 1, own.get(row.customer.pk)
+        )
         for row in plan.creates
     ]
     log += [
@@ -1119,16 +1262,42 @@ def _references() -> list[tuple[str, str]]:
             continue
         model = cast(type[Any], relation.related_model)
         key = cast(Any, relation).field
-        if model in IMPORT_OWN_LINKS or not key.db_constraint or not key.concrete:
+        if model in (*IMPORT_OWN_LINKS, *CARD_LINKS) or not key.db_constraint or not key.concrete:
             continue
         found.append((model._meta.db_table, key.column))
     return sorted(set(found))
 
 
-def _linked_since(ids: list[int]) -> set[int]:
+# Rows an import writes for a vCard's extras: its own when their ids are in the row log.
+CARD_LINKS = (Contact, ContactMethod, Address)
+
+
+def _linked_since(ids: list[int], own: dict[int, dict[str, Any]] | None = None) -> set[int]:
     """Customers among `ids` that other records (contacts, consent, orders…) now refer to,
-    whichever domain adds them later; one query."""
-    return writes.ids_referenced(_references(), ids)
+    whichever domain adds them later — but the contact and addresses the import itself made
+    from a vCard (`own`: the row log's ids, per customer) while unchanged since."""
+    linked = writes.ids_referenced(_references(), ids)
+    if not ids:
+        return linked
+    mine = own or {}
+    contacts = {pk for done in mine.values() for pk in done.get("_contacts", [])}
+    addresses = {pk for done in mine.values() for pk in done.get("_addresses", [])}
+    for customer_id, pk, version in Contact.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "pk", "version"
+    ):
+        if pk not in contacts or version != 1:
+            linked.add(customer_id)
+    for customer_id, contact_id in ContactMethod.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "contact_id"
+    ):
+        if contact_id not in contacts:
+            linked.add(customer_id)
+    for customer_id, pk, version in Address.objects.filter(customer_id__in=ids).values_list(
+        "customer_id", "pk", "version"
+    ):
+        if pk not in addresses or version != 1:
+            linked.add(customer_id)
+    return linked
 
 
 def _delete_created(customers: list[Customer], *, actor: User, reason: str) -> None:
@@ -1143,6 +1312,26 @@ def _delete_created(customers: list[Customer], *, actor: User, reason: str) -> N
             tables, customers, kind="-", when=timezone.now(), user_id=actor.pk, reason=reason
         ),
     )
+    contacts = list(Contact.objects.filter(customer_id__in=ids))
+    when = timezone.now()
+    writes.insert(
+        tables.contact_history,
+        [
+            tables.contact_history.row(
+                {
+                    **contact.__dict__,
+                    "history_date": when,
+                    "history_change_reason": reason,
+                    "history_type": "-",
+                    "history_user_id": actor.pk,
+                }
+            )
+            for contact in contacts
+        ],
+    )
+    writes.delete_where_in(ContactMethod, "customer_id", ids)
+    writes.delete_where_in(Contact, "customer_id", ids)
+    writes.delete_where_in(Address, "customer_id", ids)
     writes.delete_where_in(SearchToken, "customer_id", ids)
     writes.delete_where_in(CustomerTag, "customer_id", ids)
     for chunk in _chunks(ids, REVERT_CHUNK):
@@ -1181,7 +1370,14 @@ def import_job_revert(*, actor: User, job: ImportJob) -> dict[str, Any]:
                 for customer in Customer.objects.filter(pk__in=ids).select_for_update(of=("self",))
             }
             created_ids = [row.customer_id for row in rows if row.action == ImportAction.CREATED]
-            linked = _linked_since([pk for pk in created_ids if pk is not None])
+            linked = _linked_since(
+                [pk for pk in created_ids if pk is not None],
+                {
+                    row.customer_id: row.before
+                    for row in rows
+                    if row.action == ImportAction.CREATED and row.customer_id and row.before
+                },
+            )
             doomed: list[Customer] = []
             restored: list[Customer] = []
             restored_fields: set[str] = set()

@@ -151,6 +151,10 @@ def test_a_card_without_fn_takes_its_name_from_n_and_prefers_the_mobile_number()
         "birthday": "1980-01-02",
         "occupation": "",
         "notes": "Organisation: 宏达",
+        "more_phones": "010-12345678",
+        "more_emails": "",
+        "addresses": '[{"kind": "home", "street": "路1号", "city": "杭州", "region": "浙江省", '
+        '"postal_code": "", "country": "CN"}]',
     }
 
 
@@ -235,3 +239,98 @@ def test_every_phone_email_and_street_is_masked_without_the_reveal_permission(
     assert "南京西路1号" not in text
     assert "13900000001" not in text
     assert "nana.work" not in text
+
+
+CARD = (
+    "BEGIN:VCARD\r\nVERSION:{version}\r\nFN:王芳\r\n"
+    "TEL;TYPE=CELL:13812340001\r\nTEL;TYPE=WORK:021-62345678\r\nTEL;TYPE=HOME:13812340002\r\n"
+    "EMAIL:fang@example.com\r\nEMAIL:fang.work@example.com\r\n"
+    "ADR;TYPE=HOME:;;南京西路1号;上海;上海市;200040;CN\r\n"
+    "ADR;TYPE=WORK:;;文三路2号;杭州;浙江省;310012;CN\r\nEND:VCARD\r\n"
+)
+
+
+def _import(actor: Any, content: str, capture: Any) -> Any:
+    job = service.import_job_create(
+        actor=actor, upload=SimpleUploadedFile("c.vcf", content.encode())
+    )
+    job = service.import_job_analyse(actor=actor, job=job)
+    with capture(execute=True):
+        service.import_job_start(actor=actor, job=job)
+    job.refresh_from_db()
+    return job
+
+
+@pytest.mark.parametrize("version", ["3.0", "4.0"])
+def test_every_phone_email_and_address_of_a_card_is_imported(
+    manager: Any, django_capture_on_commit_callbacks: Any, version: str
+) -> None:
+    from guanxi.customers.models import Address, ContactMethod
+
+    job = _import(manager, CARD.format(version=version), django_capture_on_commit_callbacks)
+
+    customer = Customer.objects.get()
+    methods = ContactMethod.objects.filter(customer=customer).order_by("pk")
+    assert (job.created_count, customer.phone, customer.email) == (
+        1,
+        "+8613812340001",
+        "fang@example.com",
+    )
+    assert [(m.contact.name, m.kind, m.value) for m in methods] == [
+        ("王芳", "phone", "+862162345678"),
+        ("王芳", "phone", "+8613812340002"),
+        ("王芳", "email", "fang.work@example.com"),
+    ]
+    assert list(
+        Address.objects.order_by("pk").values_list(
+            "kind", "street", "city", "region", "postal_code", "is_primary"
+        )
+    ) == [
+        ("home", "南京西路1号", "上海", "上海市", "200040", True),
+        ("office", "文三路2号", "杭州", "浙江省", "310012", False),
+    ]
+    assert customer.contacts.get().history.get().history_change_reason == f"import #{job.pk}"
+
+
+def test_a_bad_second_phone_refuses_the_card(
+    manager: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    card = CARD.format(version="3.0").replace("021-62345678", "123")
+
+    job = _import(manager, card, django_capture_on_commit_callbacks)
+
+    assert not Customer.objects.exists()
+    assert list(ImportRowError.objects.filter(job=job).values_list("field", "value")) == [
+        ("more_phones.0", "****3")
+    ]
+
+
+def test_reverting_a_card_import_removes_its_contact_and_addresses(
+    manager: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from guanxi.customers.models import Address, Contact, ContactMethod
+
+    job = _import(manager, CARD.format(version="4.0"), django_capture_on_commit_callbacks)
+
+    result = service.import_job_revert(actor=manager, job=job)
+
+    assert (result["deleted"], result["linked"]) == (1, 0)
+    assert not Customer.objects.exists()
+    assert not Contact.objects.exists()
+    assert not ContactMethod.objects.exists()
+    assert not Address.objects.exists()
+    assert Contact.history.filter(history_type="-").count() == 1
+
+
+def test_a_contact_added_since_keeps_the_imported_card_on_revert(
+    manager: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from guanxi.customers.services import contact_create
+
+    job = _import(manager, CARD.format(version="3.0"), django_capture_on_commit_callbacks)
+    contact_create(actor=manager, customer=Customer.objects.get(), values={"name": "助理"})
+
+    result = service.import_job_revert(actor=manager, job=job)
+
+    assert (result["deleted"], result["linked"]) == (0, 1)
+    assert Customer.objects.count() == 1
