@@ -448,8 +448,18 @@ class Ticket(TimeStampedModel):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_queue"),
-            models.Index(fields=["team", "status", "-id"], name="ticket_team_queue"),
+            # The working queues (mine, the team's open ones), newest first: only the active
+            # tickets, so a queue page reads 51 index entries instead of walking the table.
+            models.Index(
+                fields=["assignee", "-id"],
+                name="ticket_assignee_queue",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
+            models.Index(
+                fields=["team", "-id"],
+                name="ticket_team_queue",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
             models.Index(fields=["customer", "-id"], name="ticket_customer_recent"),
             # The SLA sweep: open, unpaused tickets whose next deadline has passed.
             models.Index(
