@@ -114,7 +114,7 @@ def bare_load(path: Path, admin: Any) -> dict[str, float]:
     seconds: dict[str, float] = {}
     for name, selected in (("customers", tables[:1]), ("all", tables)):
         started = time.perf_counter()
-        with transaction.atomic():
+        with writes.large_cache(), transaction.atomic():  # as the import itself (SQLite)
             for columns, rows in selected:
                 writes.insert(columns, rows)
             if connection.vendor == "postgresql":

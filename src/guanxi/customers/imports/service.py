@@ -884,13 +884,14 @@ def import_job_run(job_id: int) -> ImportJob | None:
             )
         statistics = writes.Statistics(Customer, ContactMethod)
         ahead = _prepared_ahead(ctx, _batches(job, after=job.last_row_committed))
-        for committed, (rows, prepared) in enumerate(ahead, start=1):
-            created = _commit_batch(ctx, rows, prepared)
-            if created is None:
-                return job  # another run is ahead
-            statistics.grew(created)
-            if _fail_after_batches is not None and committed >= _fail_after_batches:
-                raise SimulatedCrash(f"stopped after {committed} batches")
+        with writes.large_cache():
+            for committed, (rows, prepared) in enumerate(ahead, start=1):
+                created = _commit_batch(ctx, rows, prepared)
+                if created is None:
+                    return job  # another run is ahead
+                statistics.grew(created)
+                if _fail_after_batches is not None and committed >= _fail_after_batches:
+                    raise SimulatedCrash(f"stopped after {committed} batches")
     except Exception as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, message=_failure_message(error), updated_at=timezone.now()
