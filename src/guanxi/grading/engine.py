@@ -309,28 +309,36 @@ def apply(run_id: int, scheme_id: int) -> int:
             [scheme_id, run_id],
         )
         # Only grades whose rule tier or score changed, or whose override ran out, are
-        # written: an unchanged grade keeps the explanation of the run that set it.
-        still = _active_override("grading_customergrade")
-        target = "grading_customergrade"
+        # written: an unchanged grade keeps the explanation of the run that set it. An
+        # UPDATE … FROM the stage touches only those rows (an upsert would arbitrate a
+        # conflict for every staged row while writing nothing), then customers graded for
+        # the first time are inserted through an anti-join.
+        still = _active_override("g")
         cursor.execute(
-            f"""INSERT INTO grading_customergrade
+            f"""UPDATE grading_customergrade AS g SET
+                rule_tier_id = s.tier_id,
+                tier_id = CASE WHEN {still} THEN g.override_tier_id ELSE s.tier_id END,
+                override_tier_id = CASE WHEN {still} THEN g.override_tier_id ELSE NULL END,
+                score = s.score,
+                explanation = s.explanation,
+                evaluated_at = %s
+            FROM grading_gradestage s
+            WHERE s.run_id = %s AND g.scheme_id = %s AND g.customer_id = s.customer_id
+                AND ({sql.distinct("g.rule_tier_id", "s.tier_id")}
+                     OR {sql.distinct("g.score", "s.score")}
+                     OR (g.override_tier_id IS NOT NULL AND NOT {still}))""",
+            [now, now, now, run_id, scheme_id, now],
+        )
+        cursor.execute(
+            """INSERT INTO grading_customergrade
                 (customer_id, scheme_id, tier_id, rule_tier_id, score, explanation,
                  evaluated_at, override_reason)
             SELECT s.customer_id, %s, s.tier_id, s.tier_id, s.score, s.explanation, %s, ''
-            FROM grading_gradestage s WHERE s.run_id = %s
-            ON CONFLICT (scheme_id, customer_id) DO UPDATE SET
-                rule_tier_id = excluded.rule_tier_id,
-                tier_id = CASE WHEN {still} THEN grading_customergrade.override_tier_id
-                               ELSE excluded.rule_tier_id END,
-                override_tier_id = CASE WHEN {still} THEN grading_customergrade.override_tier_id
-                                        ELSE NULL END,
-                score = excluded.score,
-                explanation = excluded.explanation,
-                evaluated_at = excluded.evaluated_at
-            WHERE {sql.distinct(f"{target}.rule_tier_id", "excluded.rule_tier_id")}
-                OR {sql.distinct(f"{target}.score", "excluded.score")}
-                OR ({target}.override_tier_id IS NOT NULL AND NOT {still})""",
-            [scheme_id, now, run_id, now, now, now],
+            FROM grading_gradestage s
+            WHERE s.run_id = %s AND NOT EXISTS (
+                SELECT 1 FROM grading_customergrade g
+                WHERE g.scheme_id = %s AND g.customer_id = s.customer_id)""",
+            [scheme_id, now, run_id, scheme_id],
         )
         cursor.execute("DELETE FROM grading_gradestage WHERE run_id = %s", [run_id])
         cursor.execute(

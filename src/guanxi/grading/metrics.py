@@ -1,9 +1,9 @@
 """The metric catalogue and its refresh: every metric for every customer in set-based SQL.
 
 `metrics_refresh` brings grading_customermetrics up to date from orders, invoices, holdings
-and interactions (the groups asked for) in one INSERT … SELECT … ON CONFLICT of grouped
-sub-queries (no per-customer Python), inside one transaction, so a failure leaves the
-previous metrics in place.
+and interactions (the groups asked for) in one UPDATE … FROM of grouped sub-queries (no
+per-customer Python), after adding rows for new customers, inside one transaction, so a
+failure leaves the previous metrics in place.
 """
 
 from __future__ import annotations
@@ -316,7 +316,7 @@ def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = N
     """Recompute customers' metrics as of a date (default today); returns the rows written.
 
     Only the given metric groups (default: all, see GROUPS) are recomputed, in one
-    INSERT … SELECT … ON CONFLICT that writes a row only when one of its values changed, so a
+    UPDATE … FROM the aggregate that writes a row only when one of its values changed, so a
     refresh over unchanged facts reads the source tables and writes (almost) nothing. A
     row's `as_of` and `refreshed_at` are those of the last refresh that changed it. Metrics
     of merged customers are dropped. One transaction: a failure keeps the previous metrics.
@@ -334,7 +334,6 @@ def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = N
     t90 = end - dt.timedelta(days=90)
     now = sql.timestamp(timezone.now())
     end, t6, t12, t90 = (sql.timestamp(moment) for moment in (end, t6, t12, t90))
-    insert_only: list[tuple[str, str]] = []
     builders = {
         "orders": lambda: _orders_part(as_of, end, t6, t12),
         "invoices": lambda: _invoices_part(as_of, t24),
@@ -344,49 +343,63 @@ def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = N
     parts = [part for group in GROUPS if group in wanted and (part := builders[group]())]
     columns = [name for part in parts for name, _expression in part.columns]
     expressions = [expression for part in parts for _name, expression in part.columns]
-    # A new row gets the other groups' empty values; an existing row keeps them.
     from guanxi.grading.models import CustomerMetrics
 
     nullable = {field.name for field in CustomerMetrics._meta.concrete_fields if field.null}
-    for group_names in GROUPS.values():
-        insert_only += [
-            (name, "NULL" if name in nullable else "0")
-            for name in group_names
-            if name not in columns
-        ]
     target = "grading_customermetrics"
-    if columns:
-        changed = " OR ".join(
-            sql.distinct(f"{target}.{name}", f"excluded.{name}") for name in columns
-        )
-        assignments = ", ".join(
-            f"{name} = excluded.{name}" for name in [*columns, "as_of", "refreshed_at"]
-        )
-        conflict = f"DO UPDATE SET {assignments} WHERE {changed}"
-    else:
-        conflict = "DO NOTHING"
-    insert_names = ", ".join(["customer_id", "as_of", "refreshed_at", *columns, *dict(insert_only)])
-    values = ", ".join(["c.id", "%s", "%s", *expressions, *dict(insert_only).values()])
-    statement = f"""
-        INSERT INTO {target} ({insert_names})
-        SELECT {values}
+    # Customers without a row get one with empty values, stamped with this refresh's time;
+    # the UPDATE … FROM the aggregate then writes only the rows whose values differ (or that
+    # were just added), instead of arbitrating a conflict for every customer as an upsert does.
+    defaults = [
+        (name, "NULL" if name in nullable else "0") for names in GROUPS.values() for name in names
+    ]
+    insert_new = f"""
+        INSERT INTO {target} (customer_id, as_of, refreshed_at, {", ".join(dict(defaults))})
+        SELECT c.id, %s, %s, {", ".join(dict(defaults).values())}
         FROM customers_customer c
-        {" ".join(part.join for part in parts)}
-        WHERE c.status <> 'merged'
-        ON CONFLICT (customer_id) {conflict}
+        WHERE c.status <> 'merged' AND NOT EXISTS (
+            SELECT 1 FROM {target} t WHERE t.customer_id = c.id)
     """
+    statement = ""
+    if columns:
+        changed = " OR ".join(sql.distinct(f"t.{name}", f"src.{name}") for name in columns)
+        assignments = ", ".join(f"{name} = src.{name}" for name in columns)
+        # Each value in its column's type, as an upsert's `excluded` row would hold it: an
+        # average of 14.2857… must compare equal to the 14.29 stored.
+        types = {
+            field.name: field.db_type(connection) for field in CustomerMetrics._meta.concrete_fields
+        }
+        selected = ", ".join(
+            f"{sql.cast(expression, types[name])} AS {name}"
+            for name, expression in zip(columns, expressions, strict=True)
+        )
+        statement = f"""
+            UPDATE {target} AS t SET {assignments}, as_of = %s, refreshed_at = %s
+            FROM (
+                SELECT c.id AS customer_id, {selected}
+                FROM customers_customer c
+                {" ".join(part.join for part in parts)}
+                WHERE c.status <> 'merged'
+            ) src
+            WHERE t.customer_id = src.customer_id AND ({changed} OR t.refreshed_at = %s)
+        """
     params: list[Any] = [
         as_of,
         now,
         *[value for part in parts for value in part.column_params],
         *[value for part in parts for value in part.join_params],
+        now,
     ]
     with transaction.atomic():
         sql.tune_for_aggregation()
+        sql.prefer_merge_joins()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {target} WHERE customer_id IN "
                 "(SELECT id FROM customers_customer WHERE status = 'merged')"
             )
+            cursor.execute(insert_new, [as_of, now])
+            if not statement:
+                return int(cursor.rowcount)
             cursor.execute(statement, params)
             return int(cursor.rowcount)
