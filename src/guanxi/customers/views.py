@@ -381,6 +381,8 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "sales_url": _panel_url(actor, "sales", "sales:customer-panel", customer.pk),
         "tasks_url": _panel_url(actor, "customers", "activities:customer-tasks", customer.pk),
         "service_url": _panel_url(actor, "service", "service:customer-panel", customer.pk),
+        "leads_url": _panel_url(actor, "sales", "leads:customer-panel", customer.pk),
+        "portal_url": _panel_url(actor, "service", "portal:customer-panel", customer.pk),
     }
     return render(request, "customers/detail.html", context)
 
