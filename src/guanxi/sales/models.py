@@ -495,7 +495,12 @@ class QuoteLine(models.Model):
 
 
 class Instalment(models.Model):
-    """One instalment of an accepted quote's payment plan (回款计划), with its reminder task."""
+    """One instalment of an accepted quote's payment plan (回款计划), with its reminder task.
+
+    Each instalment is a commerce invoice (a receivable) for the order, due on the
+    instalment's date: payments are recorded against that invoice, so its paid amount and
+    status are the instalment's paid state, and credit grading reads them like any invoice.
+    """
 
     quote = models.ForeignKey(
         Quote, verbose_name=_("quote"), on_delete=models.CASCADE, related_name="instalments"
@@ -504,6 +509,14 @@ class Instalment(models.Model):
     due_on = models.DateField(_("due on"))
     amount = money_field(_("amount"))
     reminder_task_id = models.PositiveIntegerField(_("reminder task"), null=True, blank=True)
+    invoice = models.OneToOneField(
+        "commerce.Invoice",
+        verbose_name=_("invoice"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="instalment",
+    )
 
     class Meta:
         verbose_name = _("instalment")

@@ -620,8 +620,48 @@ def quote_get(*, actor: User, pk: int) -> Quote:
 def quote_parts(*, quote: Quote) -> dict[str, Any]:
     return {
         "lines": list(quote.lines.order_by("pk")),
-        "instalments": list(quote.instalments.order_by("sequence")),
+        "instalments": list(quote.instalments.select_related("invoice").order_by("sequence")),
     }
+
+
+# Foreign keys of a deal whose field history shows the related row's name, not its id.
+_HISTORY_NAMES: dict[str, tuple[str, str]] = {
+    "stage": ("sales", "Stage"),
+    "pipeline": ("sales", "Pipeline"),
+    "contact": ("customers", "Contact"),
+    "close_reason": ("sales", "CloseReason"),
+    "owner": ("accounts", "User"),
+    "team": ("accounts", "Team"),
+}
+
+
+def history_named(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A deal's history rows (core.history) with stage, contact, owner… ids replaced by
+    names: one query per kind of related row, whatever the number of changes."""
+    from django.apps import apps
+
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        for change in row["changes"]:
+            if change["name"] in _HISTORY_NAMES:
+                ids = wanted.setdefault(change["name"], set())
+                ids.update(
+                    int(value) for value in (change["old"], change["new"]) if value is not None
+                )
+    names: dict[str, dict[int, str]] = {}
+    for field, ids in wanted.items():
+        model = apps.get_model(*_HISTORY_NAMES[field])
+        names[field] = {obj.pk: str(obj) for obj in model._default_manager.filter(pk__in=ids)}
+    for row in rows:
+        for change in row["changes"]:
+            found = names.get(change["name"])
+            if found is None:
+                continue
+            for key in ("old", "new"):
+                value = change[key]
+                if value is not None:
+                    change[key] = found.get(int(value), f"#{value}")
+    return rows
 
 
 def opportunity_quotes(*, opportunity: Opportunity) -> list[Quote]:

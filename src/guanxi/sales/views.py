@@ -235,7 +235,7 @@ def _detail_context(actor: User, opportunity: Opportunity, **forms: Any) -> dict
         "can_edit": can_edit and opportunity.status == OpportunityStatus.OPEN,
         "can_reopen": can_edit and opportunity.status != OpportunityStatus.OPEN,
         "can_log": has_perm(actor, "interactions.create"),
-        "history": history_rows(opportunity, limit=50),
+        "history": selectors.history_named(history_rows(opportunity, limit=50)),
         "timeline_url": reverse("interactions:timeline", args=[opportunity.customer_id])
         if has_perm(actor, "interactions.view")
         else None,
@@ -695,6 +695,7 @@ def quote_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "can_decide": has_perm(actor, "sales.delete")
         and (quote.author_id != actor.pk or has_perm(actor, "sales.admin")),
         "can_order": has_perm(actor, "commerce.create"),
+        "can_view_invoices": has_perm(actor, "commerce.view"),
     }
     return render(request, "sales/quote.html", context)
 

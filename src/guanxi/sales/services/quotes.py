@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat, LPad
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,6 +38,8 @@ CENT = Decimal("0.01")
 MANAGER_EXTRA_DISCOUNT = Decimal(10)
 REMIND_DAYS_BEFORE = 3
 DEFAULT_VALID_DAYS = 30
+# The role whose holders approve quotes in their team and the teams below it.
+SALES_MANAGER_ROLE = "sales-manager"
 
 
 def discount_limit(*, actor: User, customer_id: int) -> Decimal:
@@ -122,13 +125,25 @@ def quote_create(
     return quote
 
 
-def _managers_of(author: User) -> list[User]:
-    """Active users holding sales.delete whose team is the author's or above it."""
-    if author.team is None:
+def _approvers_of(quote: Quote, author: User) -> list[User]:
+    """Active users who may approve the quote: sales administrators and sales managers in
+    the team of the quote's deal (the author's when the deal has none) or a team above it."""
+    team = quote.opportunity.team or author.team
+    if team is None:
         return []
-    ancestors = [int(pk) for pk in author.team.path.strip("/").split("/") if pk]
-    candidates = User.objects.filter(is_active=True, team_id__in=ancestors).select_related("role")
-    return [u for u in candidates if u.pk != author.pk and has_perm(u, "sales.delete")]
+    ancestors = [int(pk) for pk in team.path.strip("/").split("/") if pk] or [team.pk]
+    candidates = (
+        User.objects.filter(is_active=True, team_id__in=ancestors)
+        .exclude(pk=author.pk)
+        .select_related("role")
+        .order_by("pk")
+    )
+    return [
+        user
+        for user in candidates
+        if (user.role is not None and user.role.code == SALES_MANAGER_ROLE)
+        or has_perm(user, "sales.admin")
+    ]
 
 
 @transaction.atomic
@@ -153,20 +168,50 @@ def quote_submit(*, actor: User, quote: Quote, version: int | None = None) -> Qu
 
 
 def _notify_approvers(quote: Quote, author: User) -> None:
-    try:
-        from guanxi.activities.services import notify
-    except ImportError:  # the activities domain is optional
-        return
-    from django.urls import reverse
+    """An in-app notification and an email for each approver of a quote over the limit."""
+    from guanxi.activities.services import notify
 
-    for manager in _managers_of(author):
+    deal = quote.opportunity
+    for manager in _approvers_of(quote, author):
         notify(
             user=manager,
             title=_("Quote %(number)s needs your approval") % {"number": quote.number},
-            body=_("Discount %(discount)s %% is over the limit of %(limit)s %%.")
-            % {"discount": quote.max_discount, "limit": quote.discount_limit},
+            body=_(
+                "%(author)s quoted %(deal)s at %(total)s with a discount of %(discount)s %%, "
+                "over the limit of %(limit)s %%."
+            )
+            % {
+                "author": author.get_full_name() or author.username,
+                "deal": deal.name,
+                "total": quote.total,
+                "discount": quote.max_discount,
+                "limit": quote.discount_limit,
+            },
             url=reverse("sales:quote", args=[quote.pk]),
+            email=True,
         )
+
+
+def _notify_author(quote: Quote, actor: User, approve: bool) -> None:
+    """Tell the quote's author that a manager approved or rejected it (and why)."""
+    from guanxi.activities.services import notify
+
+    author = quote.author
+    if author is None or author.pk == actor.pk or not author.is_active:
+        return
+    values = {"number": quote.number, "manager": actor.get_full_name() or actor.username}
+    title = (
+        _("Quote %(number)s was approved by %(manager)s")
+        if approve
+        else _("Quote %(number)s was rejected by %(manager)s")
+    ) % values
+    notify(
+        user=author,
+        title=title,
+        body=quote.decision_comment,
+        url=reverse("sales:quote", args=[quote.pk]),
+        email=True,
+    )
 
 
 @transaction.atomic
@@ -195,6 +240,7 @@ def quote_decide(
     quote.decision_comment = comment[:500]
     quote.bump_version()
     quote.save()
+    _notify_author(quote, actor, approve)
     events.publish_on_commit(
         "quote.approved" if approve else "quote.rejected", quote_id=quote.pk, actor_id=actor.pk
     )
@@ -244,8 +290,10 @@ def quote_accept(
     version: int | None = None,
 ) -> Quote:
     """The customer accepted an approved quote: it becomes a commerce order (needs
-    commerce.create), and each instalment of the payment plan gets a reminder task for the
-    deal's owner a few days before it is due. Publishes quote.accepted."""
+    commerce.create); each instalment of the payment plan becomes an invoice for the order
+    (due on its date, for its amount: payments recorded against it in commerce are the
+    instalment's paid state and feed credit grading) and gets a reminder task for the deal's
+    owner a few days before it is due. Publishes quote.accepted."""
     from guanxi.commerce.services import order_create
 
     require_perm(actor, "sales.edit")
@@ -275,6 +323,7 @@ def quote_accept(
         Instalment(quote=quote, sequence=sequence, due_on=due_on, amount=amount)
         for sequence, due_on, amount in plan
     )
+    _invoice(actor, quote, order, rows)
     _remind(quote, deal, rows)
     quote.status = QuoteStatus.ACCEPTED
     quote.order = order
@@ -284,6 +333,31 @@ def quote_accept(
         "quote.accepted", quote_id=quote.pk, order_id=order.pk, opportunity_id=deal.pk
     )
     return quote
+
+
+def _invoice(actor: User, quote: Quote, order: Any, rows: list[Instalment]) -> None:
+    """Each instalment becomes a commerce invoice for the order, due on the instalment's
+    date for its amount (issued today, or on its due date when that is already past)."""
+    from guanxi.commerce.services import invoice_create
+
+    if not rows:
+        return
+    today = timezone.localdate()
+    customer = quote.opportunity.customer
+    for row in rows:
+        row.invoice = invoice_create(
+            actor=actor,
+            customer=customer,
+            order=order,
+            values={
+                "issued_on": min(today, row.due_on),
+                "due_on": row.due_on,
+                "amount": row.amount,
+                "notes": _("Instalment %(n)s of %(count)s of quote %(number)s")
+                % {"n": row.sequence, "count": len(rows), "number": quote.number},
+            },
+        )
+    Instalment.objects.bulk_update(rows, ["invoice"])
 
 
 def _remind(quote: Quote, deal: Opportunity, rows: list[Instalment]) -> None:
