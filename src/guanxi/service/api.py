@@ -12,6 +12,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from guanxi.accounts.auth import api_actor
+from guanxi.accounts.models import Team
 from guanxi.core.errors import DomainError
 from guanxi.core.pagination import keyset_page
 from guanxi.core.permissions import require_perm
@@ -31,6 +32,8 @@ from guanxi.service.schemas import (
     CategoryIn,
     CategoryOut,
     ChangeOut,
+    GroupIn,
+    GroupOut,
     InboundOut,
     LinkIn,
     LinkOut,
@@ -40,6 +43,8 @@ from guanxi.service.schemas import (
     PolicyOut,
     Ref,
     ReplyIn,
+    RuleIn,
+    RuleOut,
     SettleIn,
     TicketDetailOut,
     TicketIn,
@@ -382,3 +387,112 @@ def create_category(request: HttpRequest, payload: CategoryIn) -> Status[Any]:
         actor=api_actor(request), name=payload.name, parent=parent, group=group
     )
     return Status(201, category)
+
+
+# --- agent groups and assignment rules ------------------------------------------------------
+
+
+def _group_values(request: HttpRequest, payload: GroupIn) -> dict[str, Any]:
+    actor = api_actor(request)
+    team = None
+    if payload.team_id is not None:
+        team = Team.objects.filter(pk=payload.team_id).first()
+        if team is None:
+            raise DomainError(_("Unknown team."), field="team_id")
+    manager = (
+        selectors.agent_get(actor=actor, pk=payload.manager_id) if payload.manager_id else None
+    )
+    members = None
+    if payload.members is not None:
+        members = [
+            (selectors.agent_get(actor=actor, pk=m.user_id), ",".join(m.skills))
+            for m in payload.members
+        ]
+    return {
+        "actor": actor,
+        "name": payload.name,
+        "team": team,
+        "manager": manager,
+        "members": members,
+        "version": payload.version,
+    }
+
+
+def _group_out(group_id: int) -> GroupOut:
+    return GroupOut.of(selectors.group_list().get(pk=group_id))
+
+
+@router.get("/service/agent-groups", response=list[GroupOut], summary="Agent groups")
+def list_groups(request: HttpRequest) -> list[GroupOut]:
+    require_perm(api_actor(request), "service.view")
+    return [GroupOut.of(g) for g in selectors.group_list()]
+
+
+@router.post("/service/agent-groups", response={201: GroupOut}, summary="Create an agent group")
+def create_group(request: HttpRequest, payload: GroupIn) -> Status[GroupOut]:
+    require_perm(api_actor(request), "service.admin")
+    group = services.group_save(**_group_values(request, payload))
+    return Status(201, _group_out(group.pk))
+
+
+@router.put("/service/agent-groups/{int:group_id}", response=GroupOut, summary="Change a group")
+def update_group(request: HttpRequest, group_id: int, payload: GroupIn) -> GroupOut:
+    """Rename, move, change the manager and (when `members` is given) replace the members."""
+    require_perm(api_actor(request), "service.admin")
+    group = selectors.group_get(pk=group_id)
+    services.group_save(group=group, **_group_values(request, payload))
+    return _group_out(group.pk)
+
+
+@router.delete(
+    "/service/agent-groups/{int:group_id}", response={204: None}, summary="Delete a group"
+)
+def delete_group(request: HttpRequest, group_id: int, version: int | None = None) -> Status[None]:
+    """Refused (400) while an assignment rule or callback schedule still uses the group."""
+    services.group_delete(
+        actor=api_actor(request), group=selectors.group_get(pk=group_id), version=version
+    )
+    return Status(204, None)
+
+
+def _rule_values(payload: RuleIn) -> dict[str, Any]:
+    values = payload.model_dump(exclude={"category_id", "group_id"})
+    values["category"] = (
+        selectors.category_get(pk=payload.category_id) if payload.category_id else None
+    )
+    values["group"] = selectors.group_get(pk=payload.group_id)
+    return values
+
+
+@router.get("/service/assignment-rules", response=list[RuleOut], summary="Assignment rules")
+def list_rules(request: HttpRequest) -> list[Any]:
+    """In the order they are tried: the first active rule matching a new ticket assigns it."""
+    require_perm(api_actor(request), "service.view")
+    return list(selectors.rule_list())
+
+
+@router.post(
+    "/service/assignment-rules", response={201: RuleOut}, summary="Create an assignment rule"
+)
+def create_rule(request: HttpRequest, payload: RuleIn) -> Status[Any]:
+    actor = api_actor(request)
+    require_perm(actor, "service.admin")
+    return Status(201, services.rule_save(actor=actor, values=_rule_values(payload)))
+
+
+@router.put("/service/assignment-rules/{int:rule_id}", response=RuleOut, summary="Change a rule")
+def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn) -> Any:
+    actor = api_actor(request)
+    require_perm(actor, "service.admin")
+    rule = selectors.rule_get(pk=rule_id)
+    return services.rule_save(actor=actor, values=_rule_values(payload), rule=rule)
+
+
+@router.delete(
+    "/service/assignment-rules/{int:rule_id}", response={204: None}, summary="Delete a rule"
+)
+def delete_rule(request: HttpRequest, rule_id: int) -> Status[None]:
+    actor = api_actor(request)
+    require_perm(actor, "service.admin")
+    services.rule_delete(actor=actor, rule=selectors.rule_get(pk=rule_id))
+    return Status(204, None)

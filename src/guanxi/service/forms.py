@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.forms import StyledFormMixin
 from guanxi.service.models import (
+    AgentGroup,
+    AssignmentStrategy,
     CallbackOutcome,
     TicketChannel,
     TicketPriority,
@@ -86,3 +88,114 @@ class CategoryForm(StyledFormMixin, forms.Form):
     def __init__(self, *args: Any, categories: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["parent"].choices = [("", "—"), *[(c.pk, c.name) for c in categories]]  # type: ignore[attr-defined]  # a ChoiceField
+
+
+def _choices(rows: Any, label: Any = str) -> list[tuple[Any, Any]]:
+    return [("", "—"), *[(row.pk, label(row)) for row in rows]]
+
+
+class GroupForm(StyledFormMixin, forms.Form):
+    """An agent group; members as lines of "username: skill, skill"."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    team = forms.TypedChoiceField(label=_("Team"), coerce=int, required=False, empty_value=None)
+    manager = forms.TypedChoiceField(
+        label=_("Escalation manager"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text=_("Receives the group's SLA escalations."),
+    )
+    members = forms.CharField(
+        label=_("Members and skills"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text=_(
+            "One agent per line: username, then optionally a colon and skills, e.g. "
+            "“agent.li: vip, 发票”."
+        ),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, teams: Any = (), agents: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.agents = {a.username.lower(): a for a in agents}
+        self.fields["team"].choices = _choices(teams)  # type: ignore[attr-defined]  # a ChoiceField
+        self.fields["manager"].choices = _choices(  # type: ignore[attr-defined]  # a ChoiceField
+            agents, lambda u: u.get_full_name() or u.username
+        )
+
+    @staticmethod
+    def initial_of(group: AgentGroup) -> dict[str, Any]:
+        lines = [
+            f"{m.user.username}: {m.skills}" if m.skills else m.user.username
+            for m in group.memberships.all()
+        ]
+        return {
+            "name": group.name,
+            "team": group.team_id,
+            "manager": group.manager_id,
+            "members": "\n".join(lines),
+            "version": group.version,
+        }
+
+    def clean_members(self) -> list[tuple[Any, str]]:
+        members, errors = [], []
+        for number, line in enumerate(self.cleaned_data["members"].splitlines(), start=1):
+            username, _colon, skills = line.partition(":")
+            username = username.strip()
+            if not username:
+                continue
+            agent = self.agents.get(username.lower())
+            if agent is None:
+                errors.append(
+                    forms.ValidationError(
+                        _("Line %(number)s: there is no active agent “%(username)s”."),
+                        params={"number": number, "username": username},
+                    )
+                )
+                continue
+            members.append((agent, skills))
+        if errors:
+            raise forms.ValidationError(errors)
+        return members
+
+
+class RuleForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    position = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        initial=100,
+        help_text=_("Rules are tried from the lowest number; the first match assigns."),
+    )
+    category = forms.TypedChoiceField(
+        label=_("Category"), coerce=int, required=False, empty_value=None
+    )
+    type = forms.ChoiceField(
+        label=_("Type"), choices=[("", _("Any")), *TicketType.choices], required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", _("Any")), *TicketChannel.choices], required=False
+    )
+    group = forms.TypedChoiceField(label=_("Assign to group"), coerce=int)
+    strategy = forms.ChoiceField(
+        label=_("Method"),
+        choices=AssignmentStrategy.choices,
+        initial=AssignmentStrategy.ROUND_ROBIN,
+    )
+    skill = forms.CharField(
+        label=_("Required skill"),
+        max_length=40,
+        required=False,
+        help_text=_("Only members with this skill get the tickets; empty: every member."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    def __init__(self, *args: Any, categories: Any = (), groups: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [  # type: ignore[attr-defined]  # a ChoiceField
+            ("", _("Any")),
+            *[(c.pk, f"{c.parent.name} › {c.name}" if c.parent else c.name) for c in categories],
+        ]
+        self.fields["group"].choices = _choices(groups)  # type: ignore[attr-defined]  # a ChoiceField

@@ -9,7 +9,7 @@ from ninja import Schema
 from pydantic import Field
 
 from guanxi.core.schemas import InputSchema
-from guanxi.service.models import Ticket, TicketMessage
+from guanxi.service.models import AgentGroup, Ticket, TicketMessage
 from guanxi.service.selectors import ClockState
 
 Queue = Literal["mine", "unassigned", "breach_soon", "team", "closed", "all"]
@@ -309,3 +309,78 @@ class CategoryOut(Schema):
     name: str
     parent_id: int | None
     group_id: int | None
+
+
+class MemberIn(InputSchema):
+    user_id: int
+    skills: list[str] = Field(default_factory=list, description='e.g. ["vip", "发票"]')
+
+
+class GroupIn(InputSchema):
+    name: str
+    team_id: int | None = None
+    manager_id: int | None = Field(None, description="Receives the group's escalations.")
+    members: list[MemberIn] | None = Field(
+        None, description="Replaces the members and their skills; leave out to keep them."
+    )
+    version: int | None = Field(None, description="The version read; a stale edit is a 409.")
+
+
+class MemberOut(Schema):
+    user_id: int
+    username: str
+    skills: list[str]
+    is_available: bool
+
+
+class GroupOut(Schema):
+    id: int
+    name: str
+    team_id: int | None
+    manager_id: int | None
+    members: list[MemberOut]
+    version: int
+
+    @staticmethod
+    def of(group: AgentGroup) -> GroupOut:
+        return GroupOut(
+            id=group.pk,
+            name=group.name,
+            team_id=group.team_id,
+            manager_id=group.manager_id,
+            members=[
+                MemberOut(
+                    user_id=m.user_id,
+                    username=m.user.username,
+                    skills=sorted(m.skill_set()),
+                    is_available=m.is_available,
+                )
+                for m in group.memberships.all()
+            ],
+            version=group.version,
+        )
+
+
+class RuleIn(InputSchema):
+    name: str
+    position: int = 100
+    category_id: int | None = Field(None, description="Blank: any category.")
+    type: str = Field("", description="Ticket type; blank: any.")
+    channel: str = Field("", description="Channel; blank: any.")
+    skill: str = Field("", description="Only members with this skill; blank: all members.")
+    group_id: int
+    strategy: Literal["round_robin", "load"] = "round_robin"
+    is_active: bool = True
+
+
+class RuleOut(Schema):
+    id: int
+    name: str
+    position: int
+    category_id: int | None
+    type: str
+    channel: str
+    skill: str
+    group_id: int
+    strategy: str
+    is_active: bool

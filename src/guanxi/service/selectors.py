@@ -381,3 +381,10 @@ def policy_get(*, pk: int) -> SlaPolicy:
     if policy is None:
         raise Http404
     return policy
+
+
+def rule_get(*, pk: int) -> AssignmentRule:
+    rule = AssignmentRule.objects.select_related("group").filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    return rule

@@ -46,6 +46,7 @@ from guanxi.service.models import (
     BusinessCalendar,
     CalendarDay,
     CalendarDayKind,
+    CallbackSchedule,
     SlaPolicy,
     Ticket,
     TicketAttachment,
@@ -855,28 +856,87 @@ def group_save(
     manager: User | None = None,
     members: list[tuple[User, str]] | None = None,
     group: AgentGroup | None = None,
+    version: int | None = None,
 ) -> AgentGroup:
-    """Create or change an agent group and (when given) replace its members and their skills."""
+    """Create or change an agent group and (when given) replace its members and their skills.
+
+    An edit carries the version its editor read; a group changed since is refused (409)."""
     require_perm(actor, "service.admin")
-    if not name.strip():
-        raise DomainError(_("Give the group a name."), field="name")
+    name = name.strip()
+    errors: list[dict[str, str]] = []
+    if not name:
+        errors.append({"field": "name", "message": _("Give the group a name.")})
+    elif AgentGroup.objects.filter(name=name).exclude(pk=getattr(group, "pk", 0) or 0).exists():
+        errors.append({"field": "name", "message": _("A group with this name exists.")})
+    if manager is not None and not manager.is_active:
+        errors.append({"field": "manager", "message": _("The manager's account is disabled.")})
+    if members is not None:
+        users = [u for u, _s in members]
+        if len({u.pk for u in users}) != len(users):
+            errors.append({"field": "members", "message": _("A member is listed twice.")})
+        errors.extend(
+            {
+                "field": "members",
+                "message": _("%(name)s's account is disabled.") % {"name": u.username},
+            }
+            for u in users
+            if not u.is_active
+        )
+    if errors:
+        raise DomainError(errors[0]["message"], errors=errors)
+    if group is not None and group.pk:
+        group = AgentGroup.objects.select_for_update().get(pk=group.pk)
+        check_version(group.version, version)
+        group.bump_version()
     group = group or AgentGroup()
-    group.name, group.team, group.manager = name.strip(), team, manager
+    group.name, group.team, group.manager = name, team, manager
     group.save()
     if members is not None:
         group.memberships.exclude(user__in=[u for u, _s in members]).delete()
         for user, skills in members:
             AgentMembership.objects.update_or_create(
-                group=group, user=user, defaults={"skills": skills[:200]}
+                group=group, user=user, defaults={"skills": _skills(skills)}
             )
     return group
+
+
+def _skills(value: str | Iterable[str]) -> str:
+    """Skills as one comma-separated, lower-case list without repeats ("VIP, 发票")."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    seen: dict[str, None] = {}
+    for part in parts:
+        skill = part.strip().lower()
+        if skill:
+            seen.setdefault(skill, None)
+    return ", ".join(seen)[:200]
+
+
+@transaction.atomic
+def group_delete(*, actor: User, group: AgentGroup, version: int | None = None) -> None:
+    """Delete an agent group that no assignment rule or callback schedule uses any more; its
+    tickets, categories and policies keep working without a group."""
+    require_perm(actor, "service.admin")
+    group = AgentGroup.objects.select_for_update().get(pk=group.pk)
+    check_version(group.version, version)
+    rules = AssignmentRule.objects.filter(group=group).count()
+    if rules:
+        raise DomainError(
+            _("%(count)s assignment rule(s) send tickets to this group; change them first.")
+            % {"count": rules},
+            field="group",
+        )
+    if CallbackSchedule.objects.filter(group=group).exists():
+        raise DomainError(_("A callback schedule uses this group; change it first."), field="group")
+    group.delete()
 
 
 @transaction.atomic
 def rule_save(
     *, actor: User, values: dict[str, Any], rule: AssignmentRule | None = None
 ) -> AssignmentRule:
-    """Create or change an assignment rule."""
+    """Create or change an assignment rule: a new ticket matching its category, type and
+    channel (blank = any) goes to an agent of its group (with its skill, when set), by round
+    robin or by fewest open tickets."""
     require_perm(actor, "service.admin")
     rule = rule or AssignmentRule()
     for field in (
@@ -892,9 +952,46 @@ def rule_save(
     ):
         if field in values:
             setattr(rule, field, values[field])
-    if rule.strategy not in AssignmentStrategy.values:
-        raise DomainError(_("Choose one of the allowed values."), field="strategy")
-    if not str(rule.name or "").strip():
-        raise DomainError(_("Give the rule a name."), field="name")
+    rule.name = str(rule.name or "").strip()
+    rule.skill = str(rule.skill or "").strip().lower()
+    errors: list[dict[str, str]] = []
+    if not rule.name:
+        errors.append({"field": "name", "message": _("Give the rule a name.")})
+    if not isinstance(rule.position, int) or rule.position < 0:
+        errors.append({"field": "position", "message": _("Enter a position of 0 or more.")})
+    allowed = {
+        "type": ["", *TicketType.values],
+        "channel": ["", *TicketChannel.values],
+        "strategy": AssignmentStrategy.values,
+    }
+    errors.extend(
+        {"field": field, "message": _("Choose one of the allowed values.")}
+        for field, choices in allowed.items()
+        if getattr(rule, field) not in choices
+    )
+    if len(rule.skill) > 40:
+        errors.append({"field": "skill", "message": _("A skill has at most 40 characters.")})
+    group_id: int | None = getattr(rule, "group_id", None)
+    if group_id is None:
+        errors.append({"field": "group", "message": _("Choose the group that gets the tickets.")})
+    elif rule.skill and not any(
+        rule.skill in m.skill_set() for m in AgentMembership.objects.filter(group=group_id)
+    ):
+        errors.append(
+            {
+                "field": "skill",
+                "message": _("No member of this group has the skill “%(skill)s”.")
+                % {"skill": rule.skill},
+            }
+        )
+    if errors:
+        raise DomainError(errors[0]["message"], errors=errors)
     rule.save()
     return rule
+
+
+@transaction.atomic
+def rule_delete(*, actor: User, rule: AssignmentRule) -> None:
+    """Delete an assignment rule; tickets it assigned keep their agent."""
+    require_perm(actor, "service.admin")
+    rule.delete()

@@ -21,5 +21,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/", views.settings_view, name="settings"),
     path("settings/policies/", views.policy_create_view, name="policy-create"),
     path("settings/categories/", views.category_create_view, name="category-create"),
+    path("settings/groups/new/", views.group_edit_view, name="group-create"),
+    path("settings/groups/<int:pk>/", views.group_edit_view, name="group-edit"),
+    path("settings/groups/<int:pk>/delete/", views.group_delete_view, name="group-delete"),
+    path("settings/rules/new/", views.rule_edit_view, name="rule-create"),
+    path("settings/rules/<int:pk>/", views.rule_edit_view, name="rule-edit"),
+    path("settings/rules/<int:pk>/delete/", views.rule_delete_view, name="rule-delete"),
     path("settings/calendars/<int:pk>/days/", views.calendar_days_view, name="calendar-days"),
 ]

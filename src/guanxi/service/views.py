@@ -1,6 +1,7 @@
 """Service desk pages: the agent's queue (keyset pages, bulk actions), a ticket with its
 clocks, thread, notes and status actions (HTMX), the customer 360 panel, callbacks,
-unmatched mail, attainment reports and the settings (categories, SLA policies, calendars)."""
+unmatched mail, attainment reports and the settings (categories, SLA policies, calendars,
+agent groups and assignment rules)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.accounts.auth import page_actor
-from guanxi.accounts.models import User
+from guanxi.accounts.models import Team, User
 from guanxi.core.errors import DomainError
 from guanxi.core.forms import apply_domain_error
 from guanxi.core.pagination import BadCursor, Page, keyset_page
@@ -29,8 +30,10 @@ from guanxi.service.forms import (
     CalendarDaysForm,
     CallbackDoneForm,
     CategoryForm,
+    GroupForm,
     PolicyForm,
     ReplyForm,
+    RuleForm,
     TicketForm,
 )
 from guanxi.service.models import TicketPriority, TicketStatus
@@ -430,3 +433,125 @@ def calendar_days_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("%(count)s special days saved.") % {"count": count})
             return redirect("service:settings")
     return render(request, "service/settings.html", _settings_context(actor, days_form=form))
+
+
+# --- agent groups and assignment rules ------------------------------------------------------
+
+
+def _admin(request: HttpRequest) -> User:
+    actor = page_actor(request)
+    require_perm(actor, "service.admin")
+    return actor
+
+
+def _group_form(actor: User, data: Any = None, initial: Any = None) -> GroupForm:
+    return GroupForm(
+        data,
+        initial=initial,
+        teams=Team.objects.order_by("path"),
+        agents=list(selectors.agent_choices(actor=actor)),
+    )
+
+
+@login_required
+def group_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create (no pk) or change an agent group: name, team, escalation manager, members."""
+    actor = _admin(request)
+    group = selectors.group_list().filter(pk=pk).first() if pk is not None else None
+    if pk is not None and group is None:
+        raise Http404
+    if request.method != "POST":
+        form = _group_form(actor, initial=GroupForm.initial_of(group) if group else None)
+        return render(request, "service/group_form.html", {"form": form, "group": group})
+    form = _group_form(actor, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.group_save(
+                actor=actor,
+                name=data["name"],
+                team=Team.objects.filter(pk=data["team"]).first() if data["team"] else None,
+                manager=selectors.agent_get(actor=actor, pk=data["manager"])
+                if data["manager"]
+                else None,
+                members=data["members"],
+                group=group,
+                version=data.get("version") if group else None,
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, _("Agent group saved."))
+            return redirect("service:settings")
+    return render(request, "service/group_form.html", {"form": form, "group": group})
+
+
+@login_required
+@require_POST
+def group_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _admin(request)
+    group = selectors.group_get(pk=pk)
+    try:
+        services.group_delete(actor=actor, group=group, version=_int(request.POST.get("version")))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("service:group-edit", pk=pk)
+    messages.success(request, _("Agent group “%(name)s” deleted.") % {"name": group.name})
+    return redirect("service:settings")
+
+
+def _rule_form(data: Any = None, initial: Any = None) -> RuleForm:
+    return RuleForm(
+        data,
+        initial=initial,
+        categories=list(selectors.category_list()),
+        groups=list(selectors.group_list()),
+    )
+
+
+@login_required
+def rule_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create (no pk) or change an assignment rule."""
+    actor = _admin(request)
+    rule = selectors.rule_get(pk=pk) if pk is not None else None
+    if request.method != "POST":
+        initial = None
+        if rule is not None:
+            initial = {
+                "name": rule.name,
+                "position": rule.position,
+                "category": rule.category_id,
+                "type": rule.type,
+                "channel": rule.channel,
+                "group": rule.group_id,
+                "strategy": rule.strategy,
+                "skill": rule.skill,
+                "is_active": rule.is_active,
+            }
+        form = _rule_form(initial=initial)
+        return render(request, "service/rule_form.html", {"form": form, "rule": rule})
+    form = _rule_form(request.POST)
+    if form.is_valid():
+        values = dict(form.cleaned_data)
+        values["category"] = (
+            selectors.category_get(pk=values["category"]) if values["category"] else None
+        )
+        values["group"] = selectors.group_get(pk=values["group"])
+        try:
+            services.rule_save(actor=actor, values=values, rule=rule)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            messages.success(request, _("Assignment rule saved."))
+            return redirect("service:settings")
+    return render(request, "service/rule_form.html", {"form": form, "rule": rule})
+
+
+@login_required
+@require_POST
+def rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _admin(request)
+    rule = selectors.rule_get(pk=pk)
+    services.rule_delete(actor=actor, rule=rule)
+    messages.success(request, _("Assignment rule “%(name)s” deleted.") % {"name": rule.name})
+    return redirect("service:settings")
