@@ -114,6 +114,7 @@ def smtp_server(settings: Any) -> Any:
     ``smtp_server.messages`` holds each received message as an ``email.message.Message``
     with its envelope in ``X-Envelope-From`` / ``X-Envelope-To`` headers (waiting briefly).
     """
+    import logging
     import socket
     import time
     from email import message_from_bytes, policy
@@ -134,6 +135,9 @@ def smtp_server(settings: Any) -> Any:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # aiosmtpd logs every connection at INFO from its own thread, after pytest may have closed
+    # the stream it captured: keep it to warnings.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     handler = Collector()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
