@@ -36,6 +36,10 @@ def test_an_administrator_creates_edits_and_deletes_a_group_on_the_page(
     assert created.status_code == 302
     assert (group.manager, skills) == (agent, {"agent.li": "vip, 发票", "agent.wang": ""})
     assert f"/service/settings/groups/{group.pk}/" in settings_page.content.decode()
+    assert (
+        "agent.li: vip, 发票"
+        in client.get(f"/service/settings/groups/{group.pk}/").content.decode()
+    )
 
     edited = client.post(
         f"/service/settings/groups/{group.pk}/",
