@@ -358,6 +358,11 @@ class InstalmentOut(Schema):
     due_on: dt.date
     amount: str
     reminder_task_id: int | None
+    invoice_id: int | None = None
+    invoice_number: str | None = None
+    paid_amount: str = "0.00"
+    outstanding: str = "0.00"
+    status: str = ""
 
 
 class QuoteLineOut(Schema):
@@ -419,6 +424,11 @@ class QuoteOut(Schema):
                     due_on=row.due_on,
                     amount=str(row.amount),
                     reminder_task_id=row.reminder_task_id,
+                    invoice_id=row.invoice_id,
+                    invoice_number=row.invoice.number if row.invoice else None,
+                    paid_amount=str(row.invoice.paid_amount) if row.invoice else "0.00",
+                    outstanding=str(row.invoice.outstanding if row.invoice else row.amount),
+                    status=row.invoice.status if row.invoice else "",
                 )
                 for row in parts["instalments"]
             ],

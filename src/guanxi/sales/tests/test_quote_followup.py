@@ -240,3 +240,24 @@ def test_the_deal_history_names_the_stage_and_contact(
     history = page.content.decode().split('id="deal-history"')[1].split("</ul>")[0]
     assert f"{stages[0].name} → {stages[1].name}" in history
     assert "— → 陈静" in history
+
+
+def test_the_api_shows_each_instalments_invoice_and_what_is_paid(
+    rep: Any,
+    manager: Any,
+    quote_for: Callable[[str], Any],
+    client: Client,
+    bearer: Callable[..., Any],
+) -> None:
+    quote = _accepted(rep, manager, quote_for)
+    first = Instalment.objects.select_related("invoice").get(quote=quote, sequence=1)
+    assert first.invoice is not None
+    payment_record(actor=manager, invoice=first.invoice, amount="9000")
+
+    body = client.get(f"/api/v1/quotes/{quote.pk}", headers=bearer(manager)).json()
+
+    assert [
+        (i["sequence"], i["invoice_number"] is not None, i["paid_amount"], i["outstanding"])
+        for i in body["instalments"]
+    ] == [(1, True, "9000.00", "0.00"), (2, True, "0.00", "10000.00")]
+    assert [i["status"] for i in body["instalments"]] == ["paid", "open"]
