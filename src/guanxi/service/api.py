@@ -12,7 +12,6 @@ from ninja import Query, Router
 from ninja.responses import Status
 
 from guanxi.accounts.auth import api_actor
-from guanxi.accounts.models import Team
 from guanxi.core.errors import DomainError
 from guanxi.core.pagination import keyset_page
 from guanxi.core.permissions import require_perm
@@ -396,7 +395,7 @@ def _group_values(request: HttpRequest, payload: GroupIn) -> dict[str, Any]:
     actor = api_actor(request)
     team = None
     if payload.team_id is not None:
-        team = Team.objects.filter(pk=payload.team_id).first()
+        team = selectors.team_find(payload.team_id)
         if team is None:
             raise DomainError(_("Unknown team."), field="team_id")
     manager = (

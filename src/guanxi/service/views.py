@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.accounts.auth import page_actor
-from guanxi.accounts.models import Team, User
+from guanxi.accounts.models import User
 from guanxi.core.errors import DomainError
 from guanxi.core.forms import apply_domain_error
 from guanxi.core.pagination import BadCursor, Page, keyset_page
@@ -448,7 +448,7 @@ def _group_form(actor: User, data: Any = None, initial: Any = None) -> GroupForm
     return GroupForm(
         data,
         initial=initial,
-        teams=Team.objects.order_by("path"),
+        teams=selectors.team_choices(),
         agents=list(selectors.agent_choices(actor=actor)),
     )
 
@@ -470,7 +470,7 @@ def group_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse
             services.group_save(
                 actor=actor,
                 name=data["name"],
-                team=Team.objects.filter(pk=data["team"]).first() if data["team"] else None,
+                team=selectors.team_find(data["team"]) if data["team"] else None,
                 manager=selectors.agent_get(actor=actor, pk=data["manager"])
                 if data["manager"]
                 else None,
