@@ -98,12 +98,10 @@ class Customer(TimeStampedModel):
     code = models.CharField(_("customer code"), max_length=32, unique=True, null=True, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=CustomerKind.choices)
     name = models.CharField(_("name"), max_length=200)
-    name_pinyin = models.CharField(_("name in pinyin"), max_length=400, blank=True, db_index=True)
-    name_initials = models.CharField(
-        _("pinyin initials"), max_length=100, blank=True, db_index=True
-    )
+    name_pinyin = models.CharField(_("name in pinyin"), max_length=400, blank=True)
+    name_initials = models.CharField(_("pinyin initials"), max_length=100, blank=True)
     # The name folded for duplicate checks: case, spaces, punctuation, legal suffixes gone.
-    name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
     source = models.CharField(
         _("source channel"),
         max_length=20,
@@ -123,6 +121,7 @@ class Customer(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_customers",
+        db_index=False,  # customer_owner_recent leads with owner
     )
     team = models.ForeignKey(
         "accounts.Team",
@@ -131,31 +130,30 @@ class Customer(TimeStampedModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customers",
+        db_index=False,  # customer_team_recent leads with team
     )
     notes = models.TextField(_("notes"), blank=True)
 
     # Contact points (encrypted at rest; see the class docstring).
     phone = EncryptedTextField(_("phone"), blank=True, default="")
-    phone_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
-    phone_last4 = models.CharField(max_length=4, blank=True, db_index=True, editable=False)
+    phone_index = models.CharField(max_length=32, blank=True, editable=False)
+    phone_last4 = models.CharField(max_length=4, blank=True, editable=False)
     email = EncryptedTextField(_("email"), blank=True, default="")
-    email_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
-    region = models.CharField(_("province / region"), max_length=50, blank=True, db_index=True)
-    city = models.CharField(_("city"), max_length=50, blank=True, db_index=True)
+    email_index = models.CharField(max_length=32, blank=True, editable=False)
+    region = models.CharField(_("province / region"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
 
     # Individuals.
     gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     id_number = EncryptedTextField(_("ID number"), blank=True, default="")
-    id_number_index = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    id_number_index = models.CharField(max_length=32, blank=True, editable=False)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
     bank_account = EncryptedTextField(_("bank account"), blank=True, default="")
 
     # Organisations.
     legal_name = models.CharField(_("legal name"), max_length=200, blank=True)
-    credit_code = models.CharField(
-        _("unified social credit code"), max_length=18, blank=True, db_index=True
-    )
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True)
     industry = models.ForeignKey(
         Industry, verbose_name=_("industry"), null=True, blank=True, on_delete=models.PROTECT
     )
@@ -188,19 +186,47 @@ class Customer(TimeStampedModel):
             "email_index",
             "id_number_index",
         ],
+        # History pages read one customer's rows newest first: the primary key and the
+        # `id` and `history_date` indexes serve them; the copied fields' indexes only
+        # slowed every write (22 indexes before).
+        no_db_index=[
+            "code",
+            "name_key",
+            "owner",
+            "team",
+            "region",
+            "city",
+            "credit_code",
+            "industry",
+            "merged_into",
+            "created_at",
+        ],
     )
     objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # Every index costs each imported row a write, so each one here serves a query:
+        # plain B-trees (declared here, not with db_index=True, which on PostgreSQL adds a
+        # varchar_pattern_ops twin that no query uses) for the exact lookups of search and
+        # import matching, and the prefix ranges of pinyin search.
         indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["phone_index"], name="customer_phone_index"),
+            models.Index(fields=["email_index"], name="customer_email_index"),
+            models.Index(fields=["id_number_index"], name="customer_id_number_index"),
+            models.Index(fields=["credit_code"], name="customer_credit_code"),
+            models.Index(fields=["phone_last4"], name="customer_phone_last4"),
+            models.Index(fields=["name_pinyin"], name="customer_name_pinyin"),
+            models.Index(fields=["name_initials"], name="customer_name_initials"),
+            models.Index(fields=["region", "-id"], name="customer_region_recent"),
             models.Index(fields=["owner", "-id"], name="customer_owner_recent"),
             models.Index(fields=["team", "-id"], name="customer_team_recent"),
             models.Index(fields=["city", "-id"], name="customer_city_recent"),
             models.Index(fields=["kind", "-id"], name="customer_kind_recent"),
             models.Index(fields=["name"], name="customer_name"),
-            # Partial indexes that keep the on-demand duplicate scan off the blank values.
+            # Partial indexes that keep the duplicate checks off the blank values (phone
+            # and email are seldom blank: their plain indexes serve those checks).
             *[
                 models.Index(
                     fields=[column],
@@ -208,8 +234,6 @@ class Customer(TimeStampedModel):
                     condition=~models.Q(**{column: ""}) & ~models.Q(status="merged"),
                 )
                 for column in (
-                    "phone_index",
-                    "email_index",
                     "id_number_index",
                     "credit_code",
                     "name_key",
