@@ -18,6 +18,7 @@ __all__ = [
     "ImportJob",
     "ImportRowError",
     "ImportStatus",
+    "ImportTarget",
     "ImportedRow",
 ]
 
@@ -26,6 +27,16 @@ class ImportFormat(models.TextChoices):
     CSV = "csv", _("CSV")
     XLSX = "xlsx", _("Excel workbook")
     VCF = "vcf", _("vCard")
+
+
+class ImportTarget(models.TextChoices):
+    """What the rows of a file are: customers, or one kind of commerce fact about them."""
+
+    CUSTOMERS = "customers", _("Customers")
+    ORDERS = "orders", _("Orders")
+    INVOICES = "invoices", _("Invoices")
+    PAYMENTS = "payments", _("Payments")
+    HOLDINGS = "holdings", _("Holdings snapshots")
 
 
 class DuplicatePolicy(models.TextChoices):
@@ -71,6 +82,9 @@ class ImportJob(TimeStampedModel):
     file_sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, db_index=True)
     file_size = models.BigIntegerField(_("file size"), default=0)
     format = models.CharField(_("format"), max_length=4, choices=ImportFormat.choices)
+    target = models.CharField(
+        _("rows are"), max_length=10, choices=ImportTarget.choices, default=ImportTarget.CUSTOMERS
+    )
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     delimiter = models.CharField(_("delimiter"), max_length=1, blank=True)
     headers = models.JSONField(_("column headers"), default=list, blank=True)
