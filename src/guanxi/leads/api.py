@@ -466,6 +466,13 @@ def save_pool_rule(request: HttpRequest, payload: PoolRuleIn) -> Status[Any]:
     return Status(201, rule)
 
 
+@router.delete("/pool/rules/{int:rule_id}", response={204: None}, summary="Delete a pool rule")
+def delete_pool_rule(request: HttpRequest, rule_id: int) -> Status[None]:
+    actor = api_actor(request)
+    pool.pool_rule_delete(actor=actor, rule=selectors.pool_rule_get(actor=actor, pk=rule_id))
+    return Status(204, None)
+
+
 @router.get("/pool/policies", response=list[PoolPolicyOut])
 def list_pool_policies(request: HttpRequest) -> list[Any]:
     return selectors.pool_policies(actor=api_actor(request))
@@ -479,3 +486,13 @@ def save_pool_policy(request: HttpRequest, payload: PoolPolicyIn) -> Status[Any]
         values=payload.model_dump(exclude={"team_id"}),
     )
     return Status(201, policy)
+
+
+@router.delete(
+    "/pool/policies/{int:policy_id}", response={204: None}, summary="Delete a team's limits"
+)
+def delete_pool_policy(request: HttpRequest, policy_id: int) -> Status[None]:
+    actor = api_actor(request)
+    policy = selectors.pool_policy_get(actor=actor, pk=policy_id)
+    pool.pool_policy_delete(actor=actor, policy=policy)
+    return Status(204, None)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateTimeField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,7 @@ from guanxi.customers.services import customer_assign
 from guanxi.leads.models import (
     OPEN_STATUSES,
     Lead,
+    LeadEvent,
     LeadEventKind,
     PoolMove,
     PoolMoveKind,
@@ -307,16 +308,35 @@ def _annotated(qs: QuerySet[Customer]) -> QuerySet[Customer]:
     )
 
 
-def _rule_customers(rule: PoolRule, rules: list[PoolRule]) -> QuerySet[Customer]:
+def _ruling_teams(rules: list[PoolRule]) -> dict[int, int | None]:
+    """Each team's id → the team whose rules govern it: the team itself when it has rules of
+    its own, else its nearest ancestor that has some, else None (the no-team default)."""
+    ruled = {rule.team_id for rule in rules if rule.team_id is not None}
+    ruling: dict[int, int | None] = {}
+    for pk, path in Team.objects.values_list("pk", "path"):
+        chain = [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+        if pk not in chain:
+            chain.append(pk)
+        ruling[pk] = next((team_id for team_id in reversed(chain) if team_id in ruled), None)
+    return ruling
+
+
+def _governed(rule: PoolRule, ruling: dict[int, int | None]) -> Q:
+    """The teams (and, for the default, the team-less rows) a rule applies to."""
+    team_ids = sorted(pk for pk, ruler in ruling.items() if ruler == rule.team_id)
+    if rule.team_id is None:
+        return Q(team__isnull=True) | Q(team_id__in=team_ids)
+    return Q(team_id__in=team_ids)
+
+
+def _rule_customers(
+    rule: PoolRule, rules: list[PoolRule], ruling: dict[int, int | None]
+) -> QuerySet[Customer]:
     from guanxi.grading.models import CustomerGrade, Scheme
 
-    qs = Customer.objects.filter(owner__isnull=False, status__in=POOL_CUSTOMER_STATUSES)
-    if rule.team_id is not None:
-        qs = qs.filter(team_id=rule.team_id)
-    else:
-        ruled = {other.team_id for other in rules if other.team_id is not None}
-        if ruled:
-            qs = qs.exclude(team_id__in=sorted(ruled))  # keeps the customers without a team
+    qs = Customer.objects.filter(
+        _governed(rule, ruling), owner__isnull=False, status__in=POOL_CUSTOMER_STATUSES
+    )
     same_team_tiers = sorted(
         {o.tier_id for o in rules if o.team_id == rule.team_id and o.tier_id is not None}
     )
@@ -338,113 +358,203 @@ def _due_condition(rule: PoolRule, now: datetime, *, ahead_days: int = 0) -> Q |
     return condition
 
 
-def pool_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    """Return neglected customers to the pool and warn owners of those about to go.
+def _lead_annotated(qs: QuerySet[Lead]) -> QuerySet[Lead]:
+    """Each lead's last activity: its latest event (a call, note, status change, behaviour;
+    pool bookkeeping aside), never before the current owner got it."""
+    claimed = Subquery(
+        PoolMove.objects.filter(lead=OuterRef("pk"), kind=PoolMoveKind.CLAIMED)
+        .order_by("-created_at")
+        .values("created_at")[:1],
+        output_field=DateTimeField(),
+    )
+    touched = Subquery(
+        LeadEvent.objects.filter(lead=OuterRef("pk"))
+        .exclude(kind=LeadEventKind.POOL)
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1],
+        output_field=DateTimeField(),
+    )
+    qs = qs.annotate(
+        held_since=Greatest(
+            "created_at",
+            Coalesce("assigned_at", "created_at"),
+            Coalesce(claimed, "created_at"),
+        )
+    )
+    return qs.annotate(follow_ref=Greatest("held_since", Coalesce(touched, "held_since")))
 
-    Returns how many customers were returned and how many warnings were sent.
+
+def _rule_leads(rule: PoolRule, ruling: dict[int, int | None]) -> QuerySet[Lead]:
+    """Open owned leads under a rule (leads have no tier: only any-tier rules reach them)."""
+    return _lead_annotated(
+        Lead.objects.filter(_governed(rule, ruling), owner__isnull=False, status__in=OPEN_STATUSES)
+    )
+
+
+def _lead_condition(rule: PoolRule, now: datetime, *, ahead_days: int = 0) -> Q | None:
+    if rule.tier_id is not None or not rule.no_follow_up_days:
+        return None
+    return Q(follow_ref__lt=now - timedelta(days=max(rule.no_follow_up_days - ahead_days, 0)))
+
+
+def pool_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Return neglected customers and leads to the pool and warn owners of those about to go.
+
+    A team without rules of its own follows its nearest ancestor's rules, else the default.
+    Returns how many customers and leads were returned, and how many were warned about.
     """
     now = now or timezone.now()
-    rules = list(PoolRule.objects.filter(is_active=True))
-    returned = 0
-    warned = 0
+    rules = list(PoolRule.objects.filter(is_active=True).select_related("team"))
+    ruling = _ruling_teams(rules)
+    counts = {"returned": 0, "warned": 0}
     for rule in rules:
-        due = _due_condition(rule, now)
-        if due is None:
-            continue
-        candidates = _annotated(_rule_customers(rule, rules))
-        rows = list(candidates.filter(due).values_list("pk", "owner_id"))
-        for start in range(0, len(rows), CHUNK):
-            returned += _return(rows[start : start + CHUNK], now=now, rule=rule)
         policy = policy_for(rule.team)
-        soon = _due_condition(rule, now, ahead_days=policy.warn_days)
-        if soon is None or not policy.warn_days:
-            continue
-        recently_warned = PoolMove.objects.filter(
-            customer=OuterRef("pk"),
-            kind=PoolMoveKind.WARNED,
-            created_at__gte=now - timedelta(days=policy.warn_days),
-        )
-        to_warn = list(
-            candidates.filter(soon)
-            .exclude(due)
-            .exclude(pk__in=recently_warned.values("customer_id"))
-            .values_list("pk", "owner_id")
-        )
-        warned += _warn(to_warn, now=now, warn_days=policy.warn_days)
-    return {"returned": returned, "warned": warned}
+        for target in ("customer", "lead"):
+            if target == "customer":
+                due = _due_condition(rule, now)
+                soon = _due_condition(rule, now, ahead_days=policy.warn_days)
+                candidates: QuerySet[Any] = _annotated(_rule_customers(rule, rules, ruling))
+            else:
+                due = _lead_condition(rule, now)
+                soon = _lead_condition(rule, now, ahead_days=policy.warn_days)
+                candidates = _rule_leads(rule, ruling)
+            if due is None:
+                continue
+            rows = list(candidates.filter(due).values_list("pk", "owner_id"))
+            for start in range(0, len(rows), CHUNK):
+                counts["returned"] += _return(
+                    rows[start : start + CHUNK], now=now, rule=rule, target=target
+                )
+            if soon is None or not policy.warn_days:
+                continue
+            recently_warned = PoolMove.objects.filter(
+                kind=PoolMoveKind.WARNED,
+                created_at__gte=now - timedelta(days=policy.warn_days),
+                **{f"{target}__isnull": False},
+            ).values(f"{target}_id")
+            to_warn = list(
+                candidates.filter(soon)
+                .exclude(due)
+                .exclude(pk__in=recently_warned)
+                .values_list("pk", "owner_id")
+            )
+            counts["warned"] += _warn(to_warn, now=now, warn_days=policy.warn_days, target=target)
+    return counts
 
 
-def _describe(rule: PoolRule) -> str:
+def _describe(rule: PoolRule, target: str = "customer") -> str:
     parts = []
     if rule.no_follow_up_days:
         parts.append(_("no follow-up for %(n)s days") % {"n": rule.no_follow_up_days})
-    if rule.no_deal_days:
+    if rule.no_deal_days and target == "customer":
         parts.append(_("no deal for %(n)s days") % {"n": rule.no_deal_days})
     return _(" or ").join(parts)
 
 
-@transaction.atomic
-def _return(rows: list[tuple[int, int]], *, now: datetime, rule: PoolRule) -> int:
-    ids = [pk for pk, _owner in rows]
-    customer_assign(
-        actor=None,
-        customers=Customer.objects.filter(pk__in=ids, owner__isnull=False),
-        owner=None,
-        reason="pool",
-    )
-    reason = _describe(rule)
-    PoolMove.objects.bulk_create(
-        [
-            PoolMove(
-                kind=PoolMoveKind.RETURNED,
-                customer_id=pk,
-                user_id=owner_id,
-                reason=reason,
-                created_at=now,
-            )
-            for pk, owner_id in rows
-        ]
-    )
-    per_owner = Counter(owner_id for _pk, owner_id in rows)
-    events.publish_on_commit("pool.returned", customer_ids=ids, reason="rule")
-    _notify_owners(
-        per_owner,
-        lambda n: (
+def _returned_text(target: str) -> Any:
+    if target == "lead":
+        return lambda n: (
             ngettext(
-                "%(n)s of your customers went back to the public pool.",
-                "%(n)s of your customers went back to the public pool.",
+                "%(n)s of your leads went back to the public pool.",
+                "%(n)s of your leads went back to the public pool.",
                 n,
             )
             % {"n": n}
-        ),
+        )
+    return lambda n: (
+        ngettext(
+            "%(n)s of your customers went back to the public pool.",
+            "%(n)s of your customers went back to the public pool.",
+            n,
+        )
+        % {"n": n}
     )
-    return len(ids)
 
 
-@transaction.atomic
-def _warn(rows: list[tuple[int, int]], *, now: datetime, warn_days: int) -> int:
-    if not rows:
-        return 0
-    PoolMove.objects.bulk_create(
-        [
-            PoolMove(kind=PoolMoveKind.WARNED, customer_id=pk, user_id=owner_id, created_at=now)
-            for pk, owner_id in rows
-        ]
-    )
-    per_owner = Counter(owner_id for _pk, owner_id in rows)
-    _notify_owners(
-        per_owner,
-        lambda n: (
+def _warned_text(target: str, warn_days: int) -> Any:
+    if target == "lead":
+        return lambda n: (
             ngettext(
-                "%(n)s of your customers will go back to the public pool within %(days)s days "
+                "%(n)s of your leads will go back to the public pool within %(days)s days "
                 "unless you follow up.",
-                "%(n)s of your customers will go back to the public pool within %(days)s days "
+                "%(n)s of your leads will go back to the public pool within %(days)s days "
                 "unless you follow up.",
                 n,
             )
             % {"n": n, "days": warn_days}
-        ),
+        )
+    return lambda n: (
+        ngettext(
+            "%(n)s of your customers will go back to the public pool within %(days)s days "
+            "unless you follow up.",
+            "%(n)s of your customers will go back to the public pool within %(days)s days "
+            "unless you follow up.",
+            n,
+        )
+        % {"n": n, "days": warn_days}
     )
+
+
+@transaction.atomic
+def _return(
+    rows: list[tuple[int, int]], *, now: datetime, rule: PoolRule, target: str = "customer"
+) -> int:
+    ids = [pk for pk, _owner in rows]
+    reason = _describe(rule, target)
+    if target == "lead":
+        Lead.objects.filter(pk__in=ids, owner__isnull=False).update(
+            owner=None, version=F("version") + 1, updated_at=now
+        )
+        LeadEvent.objects.bulk_create(
+            [
+                LeadEvent(
+                    lead_id=pk,
+                    kind=LeadEventKind.POOL,
+                    occurred_at=now,
+                    detail=_("Returned to the pool: %(reason)s") % {"reason": reason},
+                )
+                for pk in ids
+            ]
+        )
+    else:
+        customer_assign(
+            actor=None,
+            customers=Customer.objects.filter(pk__in=ids, owner__isnull=False),
+            owner=None,
+            reason="pool",
+        )
+    PoolMove.objects.bulk_create(
+        [
+            PoolMove(
+                kind=PoolMoveKind.RETURNED,
+                user_id=owner_id,
+                reason=reason,
+                created_at=now,
+                **{f"{target}_id": pk},
+            )
+            for pk, owner_id in rows
+        ]
+    )
+    events.publish_on_commit("pool.returned", **{f"{target}_ids": ids}, reason="rule")
+    _notify_owners(Counter(owner_id for _pk, owner_id in rows), _returned_text(target))
+    return len(ids)
+
+
+@transaction.atomic
+def _warn(
+    rows: list[tuple[int, int]], *, now: datetime, warn_days: int, target: str = "customer"
+) -> int:
+    if not rows:
+        return 0
+    PoolMove.objects.bulk_create(
+        [
+            PoolMove(
+                kind=PoolMoveKind.WARNED, user_id=owner_id, created_at=now, **{f"{target}_id": pk}
+            )
+            for pk, owner_id in rows
+        ]
+    )
+    _notify_owners(Counter(owner_id for _pk, owner_id in rows), _warned_text(target, warn_days))
     return len(rows)
 
 
@@ -504,3 +614,17 @@ def pool_rule_save(
         },
     )
     return rule
+
+
+@transaction.atomic
+def pool_rule_delete(*, actor: User, rule: PoolRule) -> None:
+    """Remove a return rule (sales.admin): its team then follows its parent's rules."""
+    require_perm(actor, "sales.admin")
+    PoolRule.objects.filter(pk=rule.pk).delete()
+
+
+@transaction.atomic
+def pool_policy_delete(*, actor: User, policy: PoolPolicy) -> None:
+    """Remove a team's claim limits (sales.admin): the team then follows its parent's."""
+    require_perm(actor, "sales.admin")
+    PoolPolicy.objects.filter(pk=policy.pk).delete()

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from guanxi.accounts.models import Team, User
@@ -233,3 +234,15 @@ def tier_find(pk: int) -> Any:
     from guanxi.grading.models import Tier
 
     return Tier.objects.filter(pk=pk).first()
+
+
+def pool_rule_get(*, actor: User, pk: int) -> PoolRule:
+    """One pool rule, for an administrator (404 when it does not exist)."""
+    require_perm(actor, "sales.admin")
+    return get_object_or_404(PoolRule, pk=pk)
+
+
+def pool_policy_get(*, actor: User, pk: int) -> PoolPolicy:
+    """One team's claim limits, for an administrator (404 when they do not exist)."""
+    require_perm(actor, "sales.admin")
+    return get_object_or_404(PoolPolicy, pk=pk)

@@ -28,4 +28,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("customers/<int:customer_id>/panel/", views.customer_panel_view, name="customer-panel"),
     path("settings/", views.settings_view, name="settings"),
+    path(
+        "settings/pool-rules/<int:pk>/delete/",
+        views.pool_rule_delete_view,
+        name="pool-rule-delete",
+    ),
+    path(
+        "settings/pool-policies/<int:pk>/delete/",
+        views.pool_policy_delete_view,
+        name="pool-policy-delete",
+    ),
 ]

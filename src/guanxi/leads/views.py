@@ -539,6 +539,26 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/settings.html", context)
 
 
+@login_required
+@require_POST
+def pool_rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a pool return rule (sales.admin), after the page asked to confirm."""
+    actor = page_actor(request)
+    pool.pool_rule_delete(actor=actor, rule=selectors.pool_rule_get(actor=actor, pk=pk))
+    messages.success(request, _("The pool rule was deleted."))
+    return redirect(f"{reverse('leads:settings')}#pool-settings")
+
+
+@login_required
+@require_POST
+def pool_policy_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete a team's claim limits (sales.admin); the team then follows its parent's."""
+    actor = page_actor(request)
+    pool.pool_policy_delete(actor=actor, policy=selectors.pool_policy_get(actor=actor, pk=pk))
+    messages.success(request, _("The pool limits were deleted."))
+    return redirect(f"{reverse('leads:settings')}#pool-settings")
+
+
 def _settings_post(request: HttpRequest, actor: User, action: str, forms: dict[str, Any]) -> bool:
     """Run one settings action; True when it succeeded (the page then redirects)."""
     form_classes = {
