@@ -1,10 +1,11 @@
 """The public pool (客户公海): customers and leads without an owner, claims with a daily
 quota and a holding limit, manual give-backs, and the periodic return of neglected
-customers by each team's rules, with a warning to the owner beforehand.
+customers and idle owned leads by each team's rules (a team without rules of its own follows
+its nearest ancestor's, else the no-team default), with a warning to the owner beforehand.
 
 Every move is a PoolMove row. Customer owners change only through the customers service
 `customer_assign` (as a system move, this module having checked the rules). The sweep is
-set-based: one annotated query per rule finds the due and the soon-due customers.
+set-based: one annotated query per rule finds the due and the soon-due customers or leads.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from guanxi.leads import pool, scoring
 
 @task
 def pool_sweep_task() -> dict[str, Any]:
-    """Return neglected customers to the pool and warn owners of those about to go."""
+    """Return neglected customers and idle leads to the pool; warn owners of those about to go."""
     return pool.pool_sweep()
 
 
