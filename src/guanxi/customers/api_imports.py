@@ -32,6 +32,7 @@ class ImportJobOut(Schema):
     original_name: str
     format: str
     encoding: str
+    target: str
     duplicate_policy: str
     allow_reimport: bool
     headers: list[str]
@@ -61,6 +62,7 @@ class ImportJobOut(Schema):
             original_name=job.original_name,
             format=job.format,
             encoding=job.encoding,
+            target=job.target,
             duplicate_policy=job.duplicate_policy,
             allow_reimport=job.allow_reimport,
             headers=job.headers,
@@ -130,12 +132,15 @@ def create_import(
     file: File[UploadedFile],
     duplicate_policy: Form[str] = "skip",
     allow_reimport: Form[bool] = False,
+    target: Form[str] = "customers",
 ) -> Status[ImportJobOut]:
+    """`target`: what the rows are — customers, orders, invoices, payments or holdings."""
     job = service.import_job_create(
         actor=api_actor(request),
         upload=file,
         duplicate_policy=duplicate_policy,
         allow_reimport=allow_reimport,
+        target=target,
     )
     return Status(201, ImportJobOut.from_job(job))
 

@@ -23,7 +23,7 @@ from guanxi.customers.exports import customers_export
 from guanxi.customers.imports import mapping as columns
 from guanxi.customers.imports import selectors, service
 from guanxi.customers.imports.forms import ImportUploadForm, MappingForm
-from guanxi.customers.models import ImportFormat, ImportJob, ImportStatus
+from guanxi.customers.models import ImportFormat, ImportJob, ImportStatus, ImportTarget
 from guanxi.customers.services import custom_field_definitions
 from guanxi.customers.views import filters_from_query
 
@@ -42,6 +42,7 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
                 upload=data["file"],
                 duplicate_policy=data["duplicate_policy"],
                 allow_reimport=data["allow_reimport"],
+                target=data["target"] or ImportTarget.CUSTOMERS,
             )
             service.import_job_analyse_later(actor=actor, job=job)
         except DomainError as error:
@@ -52,11 +53,20 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/imports/list.html", {"form": form, "jobs": jobs})
 
 
+def _targets(job: ImportJob) -> list[tuple[str, str]]:
+    """The fields a column of this job can feed: customer fields, or a commerce target's."""
+    if job.target != ImportTarget.CUSTOMERS:
+        from guanxi.commerce import imports as commerce_imports
+
+        return commerce_imports.target_choices(job.target)
+    return columns.target_choices(custom_field_definitions(), get_language() or "en")
+
+
 def _detail_context(
     request: HttpRequest, job: ImportJob, form: MappingForm | None
 ) -> dict[str, Any]:
     actor = page_actor(request)
-    targets = columns.target_choices(custom_field_definitions(), get_language() or "en")
+    targets = _targets(job)
     if form is None:
         form = MappingForm(headers=job.headers, targets=targets, mapping=job.mapping)
     labels = dict(targets)
@@ -89,7 +99,7 @@ def import_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         form = MappingForm(
             request.POST,
             headers=job.headers,
-            targets=columns.target_choices(custom_field_definitions(), get_language() or "en"),
+            targets=_targets(job),
             mapping=job.mapping,
         )
         if form.is_valid():

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.forms import StyledFormMixin
-from guanxi.customers.models import DuplicatePolicy
+from guanxi.customers.models import DuplicatePolicy, ImportTarget
 
 
 class ImportUploadForm(StyledFormMixin, forms.Form):
@@ -16,6 +16,12 @@ class ImportUploadForm(StyledFormMixin, forms.Form):
         label=_("File"),
         help_text=_("CSV (UTF-8 or GBK), Excel (.xlsx, .xls) or vCard (.vcf); first row: headers."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,.xlsx,.xls,.vcf"}),
+    )
+    target = forms.ChoiceField(
+        label=_("The rows are"),
+        choices=ImportTarget.choices,
+        initial=ImportTarget.CUSTOMERS,
+        required=False,  # customers when left out
     )
     duplicate_policy = forms.ChoiceField(
         label=_("When a row matches an existing customer"),

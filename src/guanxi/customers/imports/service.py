@@ -64,6 +64,7 @@ from guanxi.customers.models import (
     ImportJob,
     ImportRowError,
     ImportStatus,
+    ImportTarget,
     Industry,
     SearchToken,
     SourceChannel,
@@ -177,6 +178,7 @@ def import_job_create(
     upload: File[Any],
     duplicate_policy: str = DuplicatePolicy.SKIP,
     allow_reimport: bool = False,
+    target: str = ImportTarget.CUSTOMERS,
 ) -> ImportJob:
     """Store an uploaded file as a new job: format, encoding and header sniffed, columns
     mapped automatically (status "uploaded").
@@ -185,6 +187,10 @@ def import_job_create(
     `allow_reimport`, a file whose import already completed (and was not reverted).
     """
     require_perm(actor, "customers.create")
+    if target not in ImportTarget.values:
+        raise DomainError(_("Choose one of the allowed values."), field="target")
+    if target != ImportTarget.CUSTOMERS:
+        require_perm(actor, "commerce.create")
     if duplicate_policy not in DuplicatePolicy.values:
         raise DomainError(_("Choose one of the allowed values."), field="duplicate_policy")
     size = int(upload.size or 0)
@@ -209,6 +215,7 @@ def import_job_create(
         file_size=size,
         duplicate_policy=duplicate_policy,
         allow_reimport=allow_reimport,
+        target=target,
     )
     upload.seek(0)
     # A random stored name: the user's file name may itself be personal data.
@@ -218,7 +225,11 @@ def import_job_create(
         job.format, job.encoding, job.delimiter = shape.format, shape.encoding, shape.delimiter
         job.headers = shape.headers
         definitions = custom_field_definitions()
-        if job.format == ImportFormat.VCF:
+        if target != ImportTarget.CUSTOMERS:
+            from guanxi.commerce import imports as commerce_imports
+
+            job.mapping, job.warnings = commerce_imports.auto_map(target, shape.headers)
+        elif job.format == ImportFormat.VCF:
             job.mapping = {str(index): key for index, key in enumerate(shape.headers)}
             job.warnings = []
         else:
@@ -240,11 +251,18 @@ def import_job_map(*, actor: User, job: ImportJob, mapping: dict[str, Any]) -> I
     _require_job(actor, job)
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.ANALYSED):
         raise Conflict(_("The mapping can no longer be changed."), field="mapping")
-    cleaned, errors = columns.mapping_clean(mapping, job.headers, custom_field_definitions())
+    if job.target != ImportTarget.CUSTOMERS:
+        from guanxi.commerce import imports as commerce_imports
+
+        cleaned, errors = commerce_imports.mapping_clean(job.target, mapping, job.headers)
+        warnings = commerce_imports.missing(job.target, cleaned)
+    else:
+        cleaned, errors = columns.mapping_clean(mapping, job.headers, custom_field_definitions())
+        warnings = columns.mapping_warnings(cleaned, job.headers)
     if errors:
         raise DomainError(errors[0]["message"], errors=errors)
     job.mapping = cleaned
-    job.warnings = columns.mapping_warnings(cleaned, job.headers)
+    job.warnings = warnings
     job.status = ImportStatus.UPLOADED
     job.dry_run = {}
     job.save(update_fields=["mapping", "warnings", "status", "dry_run", "updated_at"])
@@ -749,6 +767,10 @@ def import_job_analyse(
         import_job_map(actor=actor, job=job, mapping=mapping)
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.ANALYSING, ImportStatus.ANALYSED):
         raise Conflict(_("This import has already been started."), field="status")
+    if job.target != ImportTarget.CUSTOMERS:
+        from guanxi.commerce import imports as commerce_imports
+
+        return commerce_imports.analyse(job, _batches(job), MAX_STORED_ERRORS)
     ctx = _context(job, dry_run=True)
     writes.Statistics(Customer, ContactMethod)  # analyses tables never analysed
     ImportRowError.objects.filter(job=job).delete()
@@ -867,7 +889,6 @@ def import_job_run(job_id: int) -> ImportJob | None:
     job.message = ""
     job.save(update_fields=["status", "started_at", "message", "updated_at"])
     try:
-        ctx = _context(job, dry_run=False)
         if job.last_row_committed == 0:
             # A fresh run: the dry run's errors and counts are rewritten batch by batch.
             ImportRowError.objects.filter(job=job).delete()
@@ -882,16 +903,24 @@ def import_job_run(job_id: int) -> ImportJob | None:
                     "error_count",
                 ]
             )
-        statistics = writes.Statistics(Customer, ContactMethod)
-        ahead = _prepared_ahead(ctx, _batches(job, after=job.last_row_committed))
-        with writes.large_cache():
-            for committed, (rows, prepared) in enumerate(ahead, start=1):
-                created = _commit_batch(ctx, rows, prepared)
-                if created is None:
+        if job.target != ImportTarget.CUSTOMERS:
+            from guanxi.commerce import imports as commerce_imports
+
+            for rows in _batches(job, after=job.last_row_committed):
+                if not commerce_imports.commit_batch(job, rows):
                     return job  # another run is ahead
-                statistics.grew(created)
-                if _fail_after_batches is not None and committed >= _fail_after_batches:
-                    raise SimulatedCrash(f"stopped after {committed} batches")
+        else:
+            ctx = _context(job, dry_run=False)
+            statistics = writes.Statistics(Customer, ContactMethod)
+            ahead = _prepared_ahead(ctx, _batches(job, after=job.last_row_committed))
+            with writes.large_cache():
+                for committed, (rows, prepared) in enumerate(ahead, start=1):
+                    created = _commit_batch(ctx, rows, prepared)
+                    if created is None:
+                        return job  # another run is ahead
+                    statistics.grew(created)
+                    if _fail_after_batches is not None and committed >= _fail_after_batches:
+                        raise SimulatedCrash(f"stopped after {committed} batches")
     except Exception as error:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, message=_failure_message(error), updated_at=timezone.now()
@@ -1355,7 +1384,11 @@ def import_job_revert(*, actor: User, job: ImportJob) -> dict[str, Any]:
         raise Conflict(_("Only a completed import can be reverted."), field="status")
     reason = f"revert import #{job.pk}"
     last = 0
-    while True:
+    if job.target != ImportTarget.CUSTOMERS:
+        from guanxi.commerce import imports as commerce_imports
+
+        commerce_imports.revert(job)
+    while job.target == ImportTarget.CUSTOMERS:
         with transaction.atomic():
             rows = list(
                 ImportedRow.objects.filter(job=job, revert_outcome="", pk__gt=last)

@@ -1,0 +1,806 @@
+"""Importing commerce facts (orders, invoices, payments, holdings snapshots) from a CSV or
+XLSX file, through the customer importer's job lifecycle (customers/imports/service.py
+routes a job whose target is not "customers" here for its dry run, run and revert).
+
+Each row names its customer by code; a batch looks its customers, invoices and existing
+natural keys up in a few set-based queries, validates every row with the commerce value
+checks (errors name the file's column), and writes the valid rows in bulk with the job's
+checkpoint in one transaction. A row whose natural key already exists (order or invoice
+number, a payment's reference for the customer, a customer's snapshot day) is skipped, so
+importing the same file twice creates nothing new. Revert deletes what the job created and
+nothing else refers to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from guanxi.accounts.models import User
+from guanxi.commerce.models import (
+    HoldingSnapshot,
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderChannel,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+)
+from guanxi.commerce.services import orders_bulk_create
+from guanxi.commerce.services import values as v
+from guanxi.core.errors import DomainError
+from guanxi.customers.imports.readers import BadRow, Row
+from guanxi.customers.models import (
+    Customer,
+    ImportAction,
+    ImportedRow,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
+    ImportTarget,
+)
+
+CHUNK = 500
+
+# Target field → the headers (lower case) that map to it, Chinese and English.
+HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
+    ImportTarget.ORDERS: {
+        "customer_code": ("客户编号", "客户代码", "customer code", "customer"),
+        "number": ("订单号", "订单编号", "order number", "order no", "number"),
+        "ordered_at": ("订单日期", "下单日期", "order date", "ordered at", "date"),
+        "product_code": ("产品编号", "产品代码", "product code", "sku"),
+        "description": ("描述", "品名", "产品名称", "description", "product"),
+        "quantity": ("数量", "quantity", "qty"),
+        "unit_price": ("单价", "unit price", "price"),
+        "amount": ("金额", "总金额", "amount", "total"),
+        "channel": ("渠道", "channel"),
+        "currency": ("币种", "currency"),
+    },
+    ImportTarget.INVOICES: {
+        "customer_code": ("客户编号", "客户代码", "customer code", "customer"),
+        "number": ("发票号", "发票编号", "invoice number", "invoice no", "number"),
+        "issued_on": ("开票日期", "issue date", "issued on", "date"),
+        "due_on": ("到期日", "到期日期", "due date", "due on"),
+        "amount": ("金额", "amount", "total"),
+        "currency": ("币种", "currency"),
+    },
+    ImportTarget.PAYMENTS: {
+        "customer_code": ("客户编号", "客户代码", "customer code", "customer"),
+        "invoice_number": ("发票号", "发票编号", "invoice number", "invoice no", "invoice"),
+        "paid_on": ("付款日期", "收款日期", "paid on", "payment date", "date"),
+        "amount": ("金额", "付款金额", "amount"),
+        "method": ("付款方式", "method", "payment method"),
+        "reference": ("流水号", "交易号", "reference", "transaction id"),
+    },
+    ImportTarget.HOLDINGS: {
+        "customer_code": ("客户编号", "客户代码", "customer code", "customer"),
+        "as_of": ("日期", "统计日期", "as of", "date"),
+        "assets_under_management": ("资产", "资产规模", "aum", "assets under management"),
+        "monthly_average_assets": ("月日均资产", "月均资产", "monthly average assets"),
+        "loan_balance": ("贷款余额", "loan balance", "loans"),
+        "currency": ("币种", "currency"),
+    },
+}
+LABELS: dict[str, Any] = {
+    "customer_code": gettext_lazy("Customer code"),
+    "number": gettext_lazy("Number"),
+    "ordered_at": gettext_lazy("Order date"),
+    "product_code": gettext_lazy("Product code"),
+    "description": gettext_lazy("Description"),
+    "quantity": gettext_lazy("Quantity"),
+    "unit_price": gettext_lazy("Unit price"),
+    "amount": gettext_lazy("Amount"),
+    "channel": gettext_lazy("Channel"),
+    "currency": gettext_lazy("Currency"),
+    "issued_on": gettext_lazy("Issue date"),
+    "due_on": gettext_lazy("Due date"),
+    "invoice_number": gettext_lazy("Invoice number"),
+    "paid_on": gettext_lazy("Paid on"),
+    "method": gettext_lazy("Payment method"),
+    "reference": gettext_lazy("Reference"),
+    "as_of": gettext_lazy("As of"),
+    "assets_under_management": gettext_lazy("Assets under management"),
+    "monthly_average_assets": gettext_lazy("Monthly average assets"),
+    "loan_balance": gettext_lazy("Loan balance"),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    ImportTarget.ORDERS: ("customer_code", "number", "ordered_at"),
+    ImportTarget.INVOICES: ("customer_code", "number", "issued_on", "amount"),
+    ImportTarget.PAYMENTS: ("invoice_number", "paid_on", "amount"),
+    ImportTarget.HOLDINGS: ("customer_code", "as_of"),
+}
+
+
+def target_choices(target: str) -> list[tuple[str, str]]:
+    """(field, label in the active language) of a commerce target, for the mapping page."""
+    return [(key, str(LABELS[key])) for key in HEADERS[target]]
+
+
+def _normal(header: Any) -> str:
+    return " ".join(str(header or "").replace("_", " ").split()).lower()
+
+
+def auto_map(target: str, headers: list[str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Column index → field of the target for each known header (each field once), and a
+    warning for each required field no column maps to."""
+    known = {name: key for key, names in HEADERS[target].items() for name in names}
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for index, header in enumerate(headers):
+        key = known.get(_normal(header), "")
+        if key in used:
+            key = ""
+        used.add(key)
+        mapping[str(index)] = key
+    return mapping, missing(target, mapping)
+
+
+def missing(target: str, mapping: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "column": None,
+            "message": _("No column holds the required field “%(field)s”.")
+            % {"field": LABELS[key]},
+        }
+        for key in REQUIRED[target]
+        if key not in mapping.values()
+    ]
+
+
+def mapping_clean(
+    target: str, mapping: dict[str, Any], headers: list[str]
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """The mapping with only this target's fields, each once; the errors found."""
+    cleaned: dict[str, str] = {}
+    errors: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for index in range(len(headers)):
+        key = str(mapping.get(str(index)) or "")
+        if key and key not in HEADERS[target]:
+            errors.append({"field": f"mapping.{index}", "message": _("Choose a valid column.")})
+        elif key and key in used:
+            errors.append(
+                {"field": f"mapping.{index}", "message": _("Two columns hold the same field.")}
+            )
+        used.add(key)
+        cleaned[str(index)] = key
+    return cleaned, errors
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Parsed:
+    """One row of the file after validation: its values, or its errors."""
+
+    number: int
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    customer_id: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What one batch did (or, in the dry run, would do)."""
+
+    created: list[tuple[Parsed, Any]] = field(default_factory=list)  # row, new object
+    skipped: list[Parsed] = field(default_factory=list)
+    failed: list[Parsed] = field(default_factory=list)
+
+
+class Checker:
+    """Field checks of one row, each error naming the file's column."""
+
+    def __init__(self, job: ImportJob, row: Parsed, raw: dict[str, Any]) -> None:
+        self.columns = {
+            key: job.headers[int(index)] if int(index) < len(job.headers) else key
+            for index, key in job.mapping.items()
+            if key
+        }
+        self.row = row
+        self.raw = raw
+
+    def fail(self, key: str, message: str) -> None:
+        column = self.columns.get(key, key)
+        self.row.errors.append(
+            {
+                "field": key,
+                "value": str(self.raw.get(key, "") or "")[:200],
+                "message": (
+                    _("Column “%(column)s”: %(message)s") % {"column": column, "message": message}
+                )[:500],
+            }
+        )
+
+
+def _cells(job: ImportJob, rows: list[Row]) -> list[tuple[Parsed, dict[str, Any]]]:
+    out = []
+    for number, cells in rows:
+        row = Parsed(number=number)
+        raw: dict[str, Any] = {}
+        if isinstance(cells, BadRow):
+            row.errors.append({"field": "", "value": "", "message": cells.message[:500]})
+        else:
+            for index, key in job.mapping.items():
+                if key and int(index) < len(cells):
+                    cell = cells[int(index)]
+                    raw[key] = cell.strip() if isinstance(cell, str) else cell
+        out.append((row, raw))
+    return out
+
+
+def _lookup(model: Any, column: str, wanted: Iterable[Any], fields: tuple[str, ...]) -> list[Any]:
+    values = sorted({item for item in wanted if item not in (None, "")})
+    found: list[Any] = []
+    for start in range(0, len(values), CHUNK):
+        found.extend(
+            model.objects.filter(**{f"{column}__in": values[start : start + CHUNK]}).values_list(
+                *fields
+            )
+        )
+    return found
+
+
+def _customers(actor: User, codes: Iterable[Any]) -> dict[str, int]:
+    """Customer id by code, only customers the job's user can see (one query a chunk)."""
+    values = sorted({str(code) for code in codes if code not in (None, "")})
+    found: dict[str, int] = {}
+    for start in range(0, len(values), CHUNK):
+        for code, pk in (
+            Customer.objects.visible_to(actor)
+            .filter(code__in=values[start : start + CHUNK])
+            .values_list("code", "pk")
+        ):
+            found[str(code)] = pk
+    return found
+
+
+def _required(check: Checker, target: str) -> None:
+    for key in REQUIRED[target]:
+        if v.blank(check.raw.get(key)):
+            check.fail(key, _("This field is required."))
+
+
+def _customer(check: Checker, customers: dict[str, int]) -> None:
+    code = check.raw.get("customer_code")
+    if v.blank(code):
+        return
+    customer_id = customers.get(str(code))
+    if customer_id is None:
+        check.fail("customer_code", _("No customer has the code %(code)s.") % {"code": code})
+    check.row.customer_id = customer_id
+
+
+def _orders(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
+    outcome = Outcome()
+    customers = _customers(actor, (raw.get("customer_code") for _row, raw in parsed))
+    taken = {
+        number
+        for (number,) in _lookup(
+            Order, "number", (str(raw.get("number") or "") for _r, raw in parsed), ("number",)
+        )
+    }
+    seen: set[str] = set()
+    for row, raw in parsed:
+        if row.errors:
+            outcome.failed.append(row)
+            continue
+        check = Checker(job, row, raw)
+        _required(check, ImportTarget.ORDERS)
+        _customer(check, customers)
+        moment = (
+            v.moment(raw["ordered_at"], "ordered_at", check.fail)
+            if not v.blank(raw.get("ordered_at"))
+            else None
+        )
+        channel = (
+            v.choice(raw["channel"], OrderChannel, "channel", check.fail)
+            if not v.blank(raw.get("channel"))
+            else OrderChannel.OTHER
+        )
+        quantity = (
+            v.quantity(raw["quantity"], "quantity", check.fail)
+            if not v.blank(raw.get("quantity"))
+            else Decimal(1)
+        )
+        price = None
+        if not v.blank(raw.get("unit_price")):
+            price = v.amount(raw["unit_price"], "unit_price", check.fail)
+        elif not v.blank(raw.get("amount")):
+            total = v.amount(raw["amount"], "amount", check.fail)
+            if total is not None and quantity:
+                price = v.money(total / quantity)
+        else:
+            check.fail("amount", _("This field is required."))
+        number = str(raw.get("number") or "")
+        if row.errors:
+            outcome.failed.append(row)
+            continue
+        if number in taken or number in seen:
+            outcome.skipped.append(row)
+            continue
+        seen.add(number)
+        line: dict[str, Any] = {"quantity": quantity, "unit_price": price}
+        if not v.blank(raw.get("product_code")):
+            line["product_code"] = raw["product_code"]
+        line["description"] = str(raw.get("description") or raw.get("product_code") or number)[:200]
+        row.values = {
+            "customer_id": row.customer_id,
+            "number": number,
+            "ordered_at": moment,
+            "channel": channel,
+            "status": OrderStatus.COMPLETED,
+            "lines": [line],
+        }
+        if not v.blank(raw.get("currency")):
+            row.values["currency"] = raw["currency"]
+        outcome.created.append((row, None))
+    return outcome
+
+
+def _invoices(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
+    outcome = Outcome()
+    customers = _customers(actor, (raw.get("customer_code") for _row, raw in parsed))
+    taken = {
+        number
+        for (number,) in _lookup(
+            Invoice, "number", (str(raw.get("number") or "") for _r, raw in parsed), ("number",)
+        )
+    }
+    seen: set[str] = set()
+    for row, raw in parsed:
+        if row.errors:
+            outcome.failed.append(row)
+            continue
+        check = Checker(job, row, raw)
+        _required(check, ImportTarget.INVOICES)
+        _customer(check, customers)
+        issued = (
+            v.date(raw["issued_on"], "issued_on", check.fail)
+            if not v.blank(raw.get("issued_on"))
+            else None
+        )
+        due = (
+            v.date(raw["due_on"], "due_on", check.fail) if not v.blank(raw.get("due_on")) else None
+        )
+        if issued is not None and due is None:
+            due = issued + dt.timedelta(days=30)
+        if issued is not None and due is not None and due < issued:
+            check.fail("due_on", _("The due date cannot come before the issue date."))
+        amount = (
+            v.amount(raw["amount"], "amount", check.fail, positive=True)
+            if not v.blank(raw.get("amount"))
+            else None
+        )
+        currency = (
+            v.currency(raw["currency"], "currency", check.fail)
+            if not v.blank(raw.get("currency"))
+            else "CNY"
+        )
+        number = str(raw.get("number") or "")[:32]
+        customer_id = row.customer_id
+        if row.errors or customer_id is None or None in (issued, due, amount):
+            outcome.failed.append(row)
+            continue
+        if number in taken or number in seen:
+            outcome.skipped.append(row)
+            continue
+        seen.add(number)
+        outcome.created.append(
+            (
+                row,
+                Invoice(
+                    number=number,
+                    customer_id=customer_id,
+                    issued_on=cast(dt.date, issued),
+                    due_on=cast(dt.date, due),
+                    amount=cast(Decimal, amount),
+                    currency=currency or "CNY",
+                ),
+            )
+        )
+    return outcome
+
+
+def _payments(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
+    outcome = Outcome()
+    invoices = {
+        invoice.number: invoice
+        for invoice in Invoice.objects.visible_to(actor).filter(
+            number__in=sorted({str(raw.get("invoice_number") or "") for _r, raw in parsed})
+        )
+    }
+    customers = _customers(actor, (raw.get("customer_code") for _row, raw in parsed))
+    references = {
+        (customer_id, reference)
+        for customer_id, reference in _lookup(
+            Payment,
+            "invoice_id",
+            (invoice.pk for invoice in invoices.values()),
+            ("customer_id", "reference"),
+        )
+        if reference
+    }
+    outstanding = {invoice.pk: invoice.outstanding for invoice in invoices.values()}
+    today = timezone.localdate()
+    for row, raw in parsed:
+        if row.errors:
+            outcome.failed.append(row)
+            continue
+        check = Checker(job, row, raw)
+        _required(check, ImportTarget.PAYMENTS)
+        invoice = invoices.get(str(raw.get("invoice_number") or ""))
+        if invoice is None and not v.blank(raw.get("invoice_number")):
+            check.fail(
+                "invoice_number",
+                _("No invoice has the number %(number)s.") % {"number": raw["invoice_number"]},
+            )
+        if not v.blank(raw.get("customer_code")):
+            _customer(check, customers)
+            if invoice is not None and row.customer_id and row.customer_id != invoice.customer_id:
+                check.fail("customer_code", _("The invoice belongs to another customer."))
+        day = (
+            v.date(raw["paid_on"], "paid_on", check.fail)
+            if not v.blank(raw.get("paid_on"))
+            else None
+        )
+        if day is not None and day > today:
+            check.fail("paid_on", _("A payment cannot be dated in the future."))
+        amount = (
+            v.amount(raw["amount"], "amount", check.fail, positive=True)
+            if not v.blank(raw.get("amount"))
+            else None
+        )
+        method = (
+            v.choice(raw["method"], PaymentMethod, "method", check.fail)
+            if not v.blank(raw.get("method"))
+            else PaymentMethod.BANK_TRANSFER
+        )
+        reference = v.text(raw.get("reference"), "reference", check.fail, limit=100) or ""
+        replay = invoice is not None and (invoice.customer_id, reference) in references
+        if reference and replay and not row.errors:
+            outcome.skipped.append(row)
+            continue
+        if invoice is not None and amount is not None and not row.errors:
+            if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PARTLY_PAID):
+                check.fail("invoice_number", _("This invoice is not open for payment."))
+            elif amount > outstanding[invoice.pk]:
+                check.fail(
+                    "amount",
+                    _("The payment is more than the %(outstanding)s outstanding on this invoice.")
+                    % {"outstanding": outstanding[invoice.pk]},
+                )
+        if row.errors or invoice is None or amount is None or day is None:
+            outcome.failed.append(row)
+            continue
+        outstanding[invoice.pk] -= amount
+        if reference:
+            references.add((invoice.customer_id, reference))
+        row.customer_id = invoice.customer_id
+        outcome.created.append(
+            (
+                row,
+                Payment(
+                    invoice_id=invoice.pk,
+                    customer_id=invoice.customer_id,
+                    paid_on=day,
+                    amount=amount,
+                    currency=invoice.currency,
+                    method=method or PaymentMethod.BANK_TRANSFER,
+                    reference=reference,
+                    recorded_by=actor,
+                ),
+            )
+        )
+    return outcome
+
+
+BALANCES = ("assets_under_management", "monthly_average_assets", "loan_balance")
+
+
+def _holdings(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
+    outcome = Outcome()
+    customers = _customers(actor, (raw.get("customer_code") for _row, raw in parsed))
+    taken = set(
+        _lookup(HoldingSnapshot, "customer_id", customers.values(), ("customer_id", "as_of"))
+    )
+    today = timezone.localdate()
+    for row, raw in parsed:
+        if row.errors:
+            outcome.failed.append(row)
+            continue
+        check = Checker(job, row, raw)
+        _required(check, ImportTarget.HOLDINGS)
+        _customer(check, customers)
+        day = v.date(raw["as_of"], "as_of", check.fail) if not v.blank(raw.get("as_of")) else None
+        if day is not None and day > today:
+            check.fail("as_of", _("A snapshot cannot be dated in the future."))
+        balances = {
+            name: v.amount(raw[name], name, check.fail, maximum=v.MAX_BALANCE)
+            for name in BALANCES
+            if not v.blank(raw.get(name))
+        }
+        currency = (
+            v.currency(raw["currency"], "currency", check.fail)
+            if not v.blank(raw.get("currency"))
+            else "CNY"
+        )
+        customer_id = row.customer_id
+        if row.errors or customer_id is None or day is None:
+            outcome.failed.append(row)
+            continue
+        key = (customer_id, day)
+        if key in taken:
+            outcome.skipped.append(row)
+            continue
+        taken.add(key)
+        outcome.created.append(
+            (
+                row,
+                HoldingSnapshot(
+                    customer_id=customer_id,
+                    as_of=day,
+                    currency=currency or "CNY",
+                    source=_("import #%(number)s") % {"number": job.pk},
+                    **{name: value for name, value in balances.items() if value is not None},
+                ),
+            )
+        )
+    return outcome
+
+
+HANDLERS: dict[str, Callable[[ImportJob, User, list[tuple[Parsed, dict[str, Any]]]], Outcome]] = {
+    ImportTarget.ORDERS: _orders,
+    ImportTarget.INVOICES: _invoices,
+    ImportTarget.PAYMENTS: _payments,
+    ImportTarget.HOLDINGS: _holdings,
+}
+
+
+def _actor(job: ImportJob) -> User:
+    actor = job.created_by
+    if actor is None or not actor.is_active:
+        raise DomainError(_("The user who uploaded this file is no longer active."))
+    return actor
+
+
+def plan_batch(job: ImportJob, rows: list[Row]) -> Outcome:
+    """Validate one batch of rows and sort them into created, skipped and failed; no write."""
+    return HANDLERS[job.target](job, _actor(job), _cells(job, rows))
+
+
+def _error_rows(job: ImportJob, failed: list[Parsed]) -> list[ImportRowError]:
+    return [
+        ImportRowError(
+            job=job,
+            row_number=row.number,
+            field=error["field"][:100],
+            value=error["value"][:200],
+            message=error["message"][:500],
+        )
+        for row in failed
+        for error in row.errors
+    ]
+
+
+def _settle(invoice_ids: Iterable[int]) -> None:
+    """Recompute the paid amount, status and paid-in-full day of invoices from their
+    payments (one aggregate query and one bulk update a chunk)."""
+    ids = sorted(set(invoice_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        sums = {
+            row["invoice_id"]: row
+            for row in Payment.objects.filter(invoice_id__in=chunk)
+            .values("invoice_id")
+            .annotate(total=Sum("amount"), last=Max("paid_on"))
+        }
+        invoices = list(Invoice.objects.select_for_update().filter(pk__in=chunk))
+        for invoice in invoices:
+            found = sums.get(invoice.pk)
+            invoice.paid_amount = found["total"] if found else Decimal("0.00")
+            if invoice.status in (InvoiceStatus.WRITTEN_OFF, InvoiceStatus.CANCELLED):
+                pass
+            elif invoice.paid_amount >= invoice.amount:
+                invoice.status = InvoiceStatus.PAID
+                invoice.paid_on = found["last"] if found else None
+            else:
+                invoice.status = (
+                    InvoiceStatus.PARTLY_PAID if invoice.paid_amount > 0 else InvoiceStatus.OPEN
+                )
+                invoice.paid_on = None
+            invoice.bump_version()
+            invoice.updated_at = timezone.now()
+        Invoice.objects.bulk_update(
+            invoices, ["paid_amount", "status", "paid_on", "version", "updated_at"]
+        )
+
+
+MODEL_KEYS: dict[str, Any] = {
+    "order": Order,
+    "invoice": Invoice,
+    "payment": Payment,
+    "holding": HoldingSnapshot,
+}
+TARGET_MODEL: dict[str, str] = {
+    ImportTarget.ORDERS: "order",
+    ImportTarget.INVOICES: "invoice",
+    ImportTarget.PAYMENTS: "payment",
+    ImportTarget.HOLDINGS: "holding",
+}
+
+
+def _orders_write(job: ImportJob, outcome: Outcome) -> list[int]:
+    """Insert the batch's orders through orders_bulk_create; a row it refuses (its own
+    checks of products and lines) moves to the failures and the rest are tried again."""
+    while outcome.created:
+        try:
+            return orders_bulk_create([row.values for row, _obj in outcome.created])
+        except DomainError as error:
+            refused: dict[int, list[dict[str, Any]]] = {}
+            for item in error.errors or []:
+                refused.setdefault(int(item.get("row", 0)), []).append(item)
+            if not refused:
+                raise
+            keep = []
+            for index, (row, obj) in enumerate(outcome.created):
+                if index not in refused:
+                    keep.append((row, obj))
+                    continue
+                check = Checker(job, row, {})
+                for item in refused[index]:
+                    name = str(item.get("field") or "")
+                    check.fail(
+                        name.split(".")[-1] if name.startswith("lines.") else name,
+                        str(item["message"]),
+                    )
+                outcome.failed.append(row)
+            outcome.created = keep
+    return []
+
+
+def write_batch(job: ImportJob, outcome: Outcome) -> None:
+    """Write a planned batch in the caller's transaction: the new rows in bulk, the row log
+    (what to revert) and the row errors."""
+    created = outcome.created
+    if job.target == ImportTarget.ORDERS:
+        ids = _orders_write(job, outcome)
+        created = outcome.created
+    else:
+        objects = [obj for _row, obj in created]
+        MODEL_KEYS[TARGET_MODEL[job.target]].objects.bulk_create(objects, batch_size=CHUNK)
+        ids = [int(obj.pk) for obj in objects]
+        if job.target == ImportTarget.PAYMENTS:
+            _settle(obj.invoice_id for obj in objects)
+    kind = TARGET_MODEL[job.target]
+    log = [
+        ImportedRow(
+            job=job,
+            row_number=row.number,
+            customer_id=row.customer_id,
+            action=ImportAction.CREATED,
+            before={"model": kind, "id": pk},
+        )
+        for (row, _obj), pk in zip(created, ids, strict=True)
+    ]
+    log += [
+        ImportedRow(
+            job=job,
+            row_number=row.number,
+            customer_id=row.customer_id,
+            action=ImportAction.SKIPPED,
+        )
+        for row in outcome.skipped
+    ]
+    ImportedRow.objects.bulk_create(log, batch_size=CHUNK)
+    ImportRowError.objects.bulk_create(_error_rows(job, outcome.failed), batch_size=CHUNK)
+
+
+def analyse(job: ImportJob, batches: Iterable[list[Row]], max_errors: int) -> ImportJob:
+    """The dry run of a commerce job: counts and errors, nothing else written."""
+    ImportRowError.objects.filter(job=job).delete()
+    counts = {"rows": 0, "valid": 0, "invalid": 0, "would_create": 0, "would_update": 0}
+    counts["would_skip"] = 0
+    errors: list[dict[str, Any]] = []
+    for rows in batches:
+        outcome = plan_batch(job, rows)
+        counts["rows"] += len(rows)
+        counts["invalid"] += len(outcome.failed)
+        counts["valid"] += len(rows) - len(outcome.failed)
+        counts["would_create"] += len(outcome.created)
+        counts["would_skip"] += len(outcome.skipped)
+        ImportRowError.objects.bulk_create(_error_rows(job, outcome.failed), batch_size=CHUNK)
+        errors.extend(
+            {"row": row.number, **error} for row in outcome.failed for error in row.errors
+        )
+    job.dry_run = {**counts, "errors": errors[:max_errors]}
+    job.rows_total = counts["rows"]
+    job.error_count = counts["invalid"]
+    job.status = ImportStatus.ANALYSED
+    job.message = ""
+    job.save(
+        update_fields=["dry_run", "rows_total", "error_count", "status", "message", "updated_at"]
+    )
+    return job
+
+
+def commit_batch(job: ImportJob, rows: list[Row]) -> bool:
+    """Plan and write one batch with the job's checkpoint; False when another run is ahead."""
+    with transaction.atomic():
+        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.last_row_committed != job.last_row_committed:
+            return False
+        outcome = plan_batch(job, rows)
+        write_batch(job, outcome)
+        job.last_row_committed = rows[-1][0]
+        job.rows_done = locked.rows_done + len(rows)
+        job.created_count = locked.created_count + len(outcome.created)
+        job.skipped_count = locked.skipped_count + len(outcome.skipped)
+        job.error_count = locked.error_count + len(outcome.failed)
+        job.save(
+            update_fields=[
+                "last_row_committed",
+                "rows_done",
+                "created_count",
+                "skipped_count",
+                "error_count",
+                "updated_at",
+            ]
+        )
+    return True
+
+
+def revert(job: ImportJob) -> None:
+    """Delete what the job created, newest kind of fact first; a fact that other records now
+    refer to (an order with invoices, an invoice with payments) is kept ("linked")."""
+    rows = list(
+        ImportedRow.objects.filter(
+            job=job, action=ImportAction.CREATED, revert_outcome=""
+        ).order_by("pk")
+    )
+    by_id: dict[int, ImportedRow] = {}
+    for row in rows:
+        by_id[int((row.before or {}).get("id") or 0)] = row
+    kind = TARGET_MODEL.get(job.target)
+    if kind is None or not rows:
+        return
+    model = MODEL_KEYS[kind]
+    ids = sorted(by_id)
+    with transaction.atomic():
+        present = {pk for (pk,) in _lookup(model, "pk", ids, ("pk",))}
+        linked: set[int] = set()
+        if kind == "order":
+            linked = {pk for (pk,) in _lookup(Invoice, "order_id", present, ("order_id",))}
+        elif kind == "invoice":
+            linked = {pk for (pk,) in _lookup(Payment, "invoice_id", present, ("invoice_id",))}
+        doomed = sorted(present - linked)
+        invoices = (
+            {pk for (pk,) in _lookup(Payment, "pk", doomed, ("invoice_id",))}
+            if kind == "payment"
+            else set()
+        )
+        for start in range(0, len(doomed), CHUNK):
+            model.objects.filter(pk__in=doomed[start : start + CHUNK]).delete()
+        if invoices:
+            _settle(invoices)
+        for outcome, keys in (
+            ("deleted", doomed),
+            ("linked", sorted(linked & present)),
+            ("missing", sorted(set(ids) - present)),
+        ):
+            pks = [by_id[key].pk for key in keys]
+            for start in range(0, len(pks), CHUNK):
+                ImportedRow.objects.filter(pk__in=pks[start : start + CHUNK]).update(
+                    revert_outcome=outcome
+                )
