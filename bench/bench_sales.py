@@ -178,8 +178,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     generate(args.open)
-    with connection.cursor() as cursor:  # fresh statistics, as autovacuum would gather later
-        cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:  # fresh statistics and visibility map, as autovacuum
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     pipeline = selectors.pipeline_get()
     today = timezone.localdate()
     window = (today, today + dt.timedelta(days=730))

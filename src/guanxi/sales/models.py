@@ -240,7 +240,18 @@ class Opportunity(TimeStampedModel):
             ),
             models.Index(fields=["owner", "-id"], name="sales_opp_owner_recent"),
             models.Index(fields=["team", "-id"], name="sales_opp_team_recent"),
-            models.Index(fields=["status", "expected_close"], name="sales_opp_forecast"),
+            # Covering indexes: the board's per-stage count/sum and the forecast's grouping
+            # read most open deals, so they are answered from the index alone (scope columns
+            # owner/team and the counted id included; plain key columns so SQLite, which has
+            # no INCLUDE, covers too) instead of from the table.
+            models.Index(
+                fields=["pipeline", "status", "stage", "amount", "owner", "team", "id"],
+                name="sales_opp_board_sum",
+            ),
+            models.Index(
+                fields=["status", "expected_close", "owner", "amount", "team", "id"],
+                name="sales_opp_forecast_cover",
+            ),
             models.Index(fields=["customer", "-id"], name="sales_opp_customer_recent"),
         ]
         constraints: ClassVar[list[models.BaseConstraint]] = [

@@ -94,9 +94,18 @@ class OpportunityFilters:
 def opportunity_list(
     *, actor: User, filters: OpportunityFilters | None = None
 ) -> QuerySet[Opportunity]:
-    """Visible deals matching the filters, with customer, owner and stage joined."""
+    """Visible deals matching the filters, with customer, owner and stage joined.
+
+    The pipeline is fetched in a second query rather than joined: with the join SQLite
+    reads the one-row pipeline table first and then sorts every matching deal instead of
+    walking the keyset index (sales_opp_list / sales_opp_list_amount) in order.
+    """
     filters = filters or OpportunityFilters()
-    qs = opportunity_base(actor=actor).select_related("customer", "owner", "stage", "pipeline")
+    qs = (
+        opportunity_base(actor=actor)
+        .select_related("customer", "owner", "stage")
+        .prefetch_related("pipeline")
+    )
     conditions = {
         "pipeline_id": filters.pipeline_id,
         "stage_id": filters.stage_id,
@@ -225,7 +234,11 @@ def board(
     columns = []
     for stage in stages:
         row = totals.get(stage.pk, {"n": 0, "total": ZERO})
-        cards = list(base.filter(stage_id=stage.pk)[:BOARD_CARDS]) if row["n"] else []
+        cards = (  # a card does not show its pipeline: no prefetch query per column
+            list(base.filter(stage_id=stage.pk).prefetch_related(None)[:BOARD_CARDS])
+            if row["n"]
+            else []
+        )
         amount = _money(row["total"])
         columns.append(
             Column(
