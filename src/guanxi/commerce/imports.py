@@ -291,7 +291,7 @@ def _orders(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, An
             Order, "number", (str(raw.get("number") or "") for _r, raw in parsed), ("number",)
         )
     }
-    seen: set[str] = set()
+    heads: dict[str, Parsed] = {}
     for row, raw in parsed:
         if row.errors:
             outcome.failed.append(row)
@@ -327,14 +327,23 @@ def _orders(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, An
         if row.errors:
             outcome.failed.append(row)
             continue
-        if number in taken or number in seen:
+        if number in taken:
             outcome.skipped.append(row)
             continue
-        seen.add(number)
         line: dict[str, Any] = {"quantity": quantity, "unit_price": price}
         if not v.blank(raw.get("product_code")):
             line["product_code"] = raw["product_code"]
         line["description"] = str(raw.get("description") or raw.get("product_code") or number)[:200]
+        head = heads.get(number)
+        if head is not None:  # another line of an order begun by an earlier row
+            if head.customer_id != row.customer_id:
+                check.fail("number", _("This order number is already used."))
+                outcome.failed.append(row)
+            else:
+                head.values["lines"].append(line)
+                outcome.created.append((row, head))
+            continue
+        heads[number] = row
         row.values = {
             "customer_id": row.customer_id,
             "number": number,
@@ -642,24 +651,28 @@ TARGET_MODEL: dict[str, str] = {
 
 
 def _orders_write(job: ImportJob, outcome: Outcome) -> list[int]:
-    """Insert the batch's orders through orders_bulk_create; a row it refuses (its own
-    checks of products and lines) moves to the failures and the rest are tried again."""
+    """Insert the batch's orders (rows sharing an order number are the lines of one order)
+    through orders_bulk_create; an order it refuses (its own checks of products and lines)
+    moves with all its rows to the failures and the rest are tried again. Returns the order
+    id of each created row."""
     while outcome.created:
+        heads = [row for row, head in outcome.created if head is None]
         try:
-            return orders_bulk_create([row.values for row, _obj in outcome.created])
+            ids = orders_bulk_create([row.values for row in heads])
         except DomainError as error:
             refused: dict[int, list[dict[str, Any]]] = {}
             for item in error.errors or []:
-                refused.setdefault(int(item.get("row", 0)), []).append(item)
+                refused.setdefault(id(heads[int(item.get("row", 0))]), []).append(item)
             if not refused:
                 raise
             keep = []
-            for index, (row, obj) in enumerate(outcome.created):
-                if index not in refused:
-                    keep.append((row, obj))
+            for row, head in outcome.created:
+                key = id(head if head is not None else row)
+                if key not in refused:
+                    keep.append((row, head))
                     continue
                 check = Checker(job, row, {})
-                for item in refused[index]:
+                for item in refused[key]:
                     name = str(item.get("field") or "")
                     check.fail(
                         name.split(".")[-1] if name.startswith("lines.") else name,
@@ -667,6 +680,9 @@ def _orders_write(job: ImportJob, outcome: Outcome) -> list[int]:
                     )
                 outcome.failed.append(row)
             outcome.created = keep
+            continue
+        order_of = {id(row): pk for row, pk in zip(heads, ids, strict=True)}
+        return [order_of[id(head if head is not None else row)] for row, head in outcome.created]
     return []
 
 
@@ -769,9 +785,9 @@ def revert(job: ImportJob) -> None:
             job=job, action=ImportAction.CREATED, revert_outcome=""
         ).order_by("pk")
     )
-    by_id: dict[int, ImportedRow] = {}
+    by_id: dict[int, list[ImportedRow]] = {}
     for row in rows:
-        by_id[int((row.before or {}).get("id") or 0)] = row
+        by_id.setdefault(int((row.before or {}).get("id") or 0), []).append(row)
     kind = TARGET_MODEL.get(job.target)
     if kind is None or not rows:
         return
@@ -799,7 +815,7 @@ def revert(job: ImportJob) -> None:
             ("linked", sorted(linked & present)),
             ("missing", sorted(set(ids) - present)),
         ):
-            pks = [by_id[key].pk for key in keys]
+            pks = [row.pk for key in keys for row in by_id[key]]
             for start in range(0, len(pks), CHUNK):
                 ImportedRow.objects.filter(pk__in=pks[start : start + CHUNK]).update(
                     revert_outcome=outcome

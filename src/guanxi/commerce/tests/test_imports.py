@@ -305,3 +305,31 @@ def test_the_api_imports_holdings_and_the_page_maps_commerce_fields(
     assert "Order date" in detail  # the mapping offers the order's fields
     assert 'data-dry="would_create">1<' in detail
     assert not Order.objects.exists()
+
+
+def test_rows_sharing_an_order_number_are_the_lines_of_one_order(
+    manager: Any, customer: Any, tea: Any, laptop: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    text = (
+        "customer code,order number,order date,product code,quantity,unit price\n"
+        f"{customer.code},M-1,2026-03-01,TEA-1,2,680\n"
+        f"{customer.code},M-1,2026-03-01,LAP-1,1,8999\n"
+        f"{customer.code},M-2,2026-03-02,GHOST,1,5\n"  # no such product: refused, nothing written
+        f"{customer.code},M-3,2026-03-03,,3,10\n"
+    )
+    job = run(analysed(manager, upload(text), "orders"), django_capture_on_commit_callbacks)
+
+    order = Order.objects.get(number="M-1")
+    assert sorted(int(line.product_id or 0) for line in order.lines.all()) == sorted(
+        [tea.pk, laptop.pk]
+    )
+    assert order.total_amount == Decimal("10359.00")
+    assert sorted(str(n) for n in Order.objects.values_list("number", flat=True)) == [
+        "M-1",
+        "M-3",
+    ]
+    assert [(row, name) for row, name, _m in errors_of(job)] == [(4, "product_code")]
+
+    result = service.import_job_revert(actor=manager, job=job)
+    assert result["deleted"] == 3  # the three rows of the two orders
+    assert not Order.objects.exists()
