@@ -22,13 +22,12 @@ import os
 import platform
 import random
 import sys
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, setup_django, summary_ms
+from common import ROOT, setup_django, timing
 
 BATCH = 5_000
 PASSWORD = "correct-horse-42"  # noqa: S105  # the bench users' password, as in the tests
@@ -137,16 +136,6 @@ def bare(queryset: Any) -> Callable[[], Any]:
             return cursor.fetchall()
 
     return run
-
-
-def timing(func: Callable[[], Any], runs: int) -> dict[str, float]:
-    func()  # warm the caches once
-    seconds = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        func()
-        seconds.append(time.perf_counter() - started)
-    return summary_ms(seconds)
 
 
 def main() -> None:

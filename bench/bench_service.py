@@ -23,12 +23,11 @@ import os
 import platform
 import random
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, setup_django, summary_ms
+from common import ROOT, setup_django, timing
 
 BATCH = 10_000
 AGENTS = 40
@@ -217,22 +216,6 @@ def bare(queryset: Any) -> Callable[[], Any]:
             return cursor.fetchall()
 
     return run
-
-
-def timing(
-    func: Callable[[], Any], runs: int, before: Callable[[], Any] | None = None
-) -> dict[str, float]:
-    if before:
-        before()
-    func()  # warm the caches once
-    seconds = []
-    for _ in range(runs):
-        if before:
-            before()
-        started = time.perf_counter()
-        func()
-        seconds.append(time.perf_counter() - started)
-    return summary_ms(seconds)
 
 
 def main() -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,3 +40,21 @@ def summary_ms(seconds: list[float]) -> dict[str, float]:
         "p50": round(percentile(seconds, 0.50) * 1000, 2),
         "p95": round(percentile(seconds, 0.95) * 1000, 2),
     }
+
+
+def timing(
+    func: Callable[[], Any], runs: int, before: Callable[[], Any] | None = None
+) -> dict[str, float]:
+    """p50/p95 of ``func`` over ``runs`` calls after one warm-up call; ``before`` (untimed)
+    runs ahead of each call, e.g. to reset what the call changes."""
+    if before:
+        before()
+    func()  # warm the caches once
+    seconds = []
+    for _ in range(runs):
+        if before:
+            before()
+        started = time.perf_counter()
+        func()
+        seconds.append(time.perf_counter() - started)
+    return summary_ms(seconds)

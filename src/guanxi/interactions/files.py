@@ -9,12 +9,16 @@ that a dozen byte patterns plus a look inside Office zip files cover it.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse, Http404
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 from guanxi.interactions.models import Attachment
 
@@ -148,3 +152,47 @@ def download_response(attachment: Attachment) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@dataclass
+class Upload:
+    """An uploaded file that passed the checks, read once: name, size, type and digest."""
+
+    file: UploadedFile
+    name: str
+    size: int
+    content_type: str
+    sha256: str
+
+
+def check_uploads(
+    files: Sequence[UploadedFile], limit: int
+) -> tuple[list[Upload], list[dict[str, str]]]:
+    """Check each file once — not empty, at most ``limit`` bytes, a type allowed by extension
+    and by content — and take its digest. Returns the good files and one error per bad one."""
+    errors: list[dict[str, str]] = []
+    uploads = []
+    for file in files:
+        name = (file.name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
+        size = file.size or 0
+        if size == 0:
+            errors.append({"field": "files", "message": _("%(name)s is empty.") % {"name": name}})
+            continue
+        if size > limit:
+            message = _("%(name)s is larger than %(limit)s.") % {
+                "name": name,
+                "limit": filesizeformat(limit),
+            }
+            errors.append({"field": "files", "message": message})
+            continue
+        file_type = sniff(name, file)
+        if file_type is None:
+            message = _("%(name)s is not a file type that can be attached.") % {"name": name}
+            errors.append({"field": "files", "message": message})
+            continue
+        digest = hashlib.sha256()
+        for chunk in file.chunks():
+            digest.update(chunk)
+        file.seek(0)
+        uploads.append(Upload(file, name, size, file_type.content_type, digest.hexdigest()))
+    return uploads, errors

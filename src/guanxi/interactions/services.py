@@ -4,9 +4,7 @@ move a merged customer's interactions to the customer that survives."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,7 +15,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.http import Http404
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
@@ -28,7 +25,7 @@ from guanxi.core.errors import DomainError, StaleEdit
 from guanxi.core.permissions import has_perm, require_perm
 from guanxi.customers.models import Contact, Customer, CustomerStatus
 from guanxi.customers.selectors import customer_get
-from guanxi.interactions.files import sniff
+from guanxi.interactions.files import Upload, check_uploads
 from guanxi.interactions.models import (
     TIMED_CHANNELS,
     Attachment,
@@ -226,67 +223,17 @@ def _apply(interaction: Interaction, values: dict[str, Any]) -> list[dict[str, s
     return errors
 
 
-@dataclass
-class _Upload:
-    file: UploadedFile
-    name: str
-    size: int
-    content_type: str
-    sha256: str
-
-
 def _check_files(
     files: list[UploadedFile], *, already: int = 0
-) -> tuple[list[_Upload], list[dict[str, str]]]:
+) -> tuple[list[Upload], list[dict[str, str]]]:
     """Read each file once: its size, type (by extension and content) and digest."""
-    errors: list[dict[str, str]] = []
     if already + len(files) > MAX_FILES:
         message = _("An interaction holds at most %(count)s files.") % {"count": MAX_FILES}
         return [], [{"field": "files", "message": message}]
-    limit = max_attachment_bytes()
-    uploads = []
-    for file in files:
-        name = (file.name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
-        size = file.size or 0
-        if size == 0:
-            errors.append({"field": "files", "message": _("%(name)s is empty.") % {"name": name}})
-            continue
-        if size > limit:
-            errors.append(
-                {
-                    "field": "files",
-                    "message": _("%(name)s is larger than %(limit)s.")
-                    % {"name": name, "limit": filesizeformat(limit)},
-                }
-            )
-            continue
-        file_type = sniff(name, file)
-        if file_type is None:
-            errors.append(
-                {
-                    "field": "files",
-                    "message": _("%(name)s is not a file type that can be attached.")
-                    % {"name": name},
-                }
-            )
-            continue
-        digest = hashlib.sha256()
-        for chunk in file.chunks():
-            digest.update(chunk)
-        file.seek(0)
-        uploads.append(
-            _Upload(
-                file=file,
-                name=name,
-                size=size,
-                content_type=file_type.content_type,
-                sha256=digest.hexdigest(),
-            )
-        )
-    return uploads, errors
+    return check_uploads(files, max_attachment_bytes())
 
 
-def _store(interaction: Interaction, uploads: list[_Upload], actor: User) -> list[Attachment]:
+def _store(interaction: Interaction, uploads: list[Upload], actor: User) -> list[Attachment]:
     """Write the files to storage and their rows to the database; on failure remove the files."""
     attachments = []
     try:

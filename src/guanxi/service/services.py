@@ -8,7 +8,6 @@ change in the ticket's history and publishes its event after commit.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
 from django.db.models import Count, F, Q
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +29,7 @@ from guanxi.core.tasks import enqueue
 from guanxi.customers.models import Contact, Customer, CustomerStatus
 from guanxi.customers.selectors import customer_get
 from guanxi.grading.selectors import service_policy
-from guanxi.interactions.files import sniff
+from guanxi.interactions.files import Upload, check_uploads
 from guanxi.interactions.services import max_attachment_bytes
 from guanxi.service.business import Clock
 from guanxi.service.models import (
@@ -585,58 +583,16 @@ def ticket_link(
 # --- attachments ----------------------------------------------------------------------------
 
 
-@dataclass
-class _Upload:
-    file: UploadedFile
-    name: str
-    size: int
-    content_type: str
-    sha256: str
-
-
-def check_files(files: Sequence[UploadedFile]) -> tuple[list[_Upload], list[dict[str, str]]]:
+def check_files(files: Sequence[UploadedFile]) -> tuple[list[Upload], list[dict[str, str]]]:
     """Size, type (by extension and by content, interactions' table) and digest of each file."""
     if len(files) > MAX_FILES:
         message = _("A message holds at most %(count)s files.") % {"count": MAX_FILES}
         return [], [{"field": "files", "message": message}]
-    limit = max_attachment_bytes()
-    errors: list[dict[str, str]] = []
-    uploads = []
-    for file in files:
-        name = (file.name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:255]
-        size = file.size or 0
-        if size == 0:
-            errors.append({"field": "files", "message": _("%(name)s is empty.") % {"name": name}})
-            continue
-        if size > limit:
-            errors.append(
-                {
-                    "field": "files",
-                    "message": _("%(name)s is larger than %(limit)s.")
-                    % {"name": name, "limit": filesizeformat(limit)},
-                }
-            )
-            continue
-        file_type = sniff(name, file)
-        if file_type is None:
-            errors.append(
-                {
-                    "field": "files",
-                    "message": _("%(name)s is not a file type that can be attached.")
-                    % {"name": name},
-                }
-            )
-            continue
-        digest = hashlib.sha256()
-        for chunk in file.chunks():
-            digest.update(chunk)
-        file.seek(0)
-        uploads.append(_Upload(file, name, size, file_type.content_type, digest.hexdigest()))
-    return uploads, errors
+    return check_uploads(files, max_attachment_bytes())
 
 
 def _store(
-    ticket: Ticket, message: TicketMessage | None, uploads: list[_Upload], actor: User | None
+    ticket: Ticket, message: TicketMessage | None, uploads: list[Upload], actor: User | None
 ) -> list[TicketAttachment]:
     """Write the files and their rows; on failure remove the files already written."""
     rows = []
