@@ -238,6 +238,8 @@ class AssignmentRule(models.Model):
         default=AssignmentStrategy.ROUND_ROBIN,
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Every change bumps it; an edit that read an older version is refused.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("assignment rule")
