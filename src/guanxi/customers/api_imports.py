@@ -134,7 +134,7 @@ def create_import(
     allow_reimport: Form[bool] = False,
     target: Form[str] = "customers",
 ) -> Status[ImportJobOut]:
-    """`target`: what the rows are — customers, orders, invoices, payments or holdings."""
+    """`target`: what the rows are — customers, orders, invoices, payments, holdings or leads."""
     job = service.import_job_create(
         actor=api_actor(request),
         upload=file,

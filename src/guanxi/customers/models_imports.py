@@ -37,6 +37,7 @@ class ImportTarget(models.TextChoices):
     INVOICES = "invoices", _("Invoices")
     PAYMENTS = "payments", _("Payments")
     HOLDINGS = "holdings", _("Holdings snapshots")
+    LEADS = "leads", _("Leads")
 
 
 class DuplicatePolicy(models.TextChoices):

@@ -54,11 +54,9 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
 
 
 def _targets(job: ImportJob) -> list[tuple[str, str]]:
-    """The fields a column of this job can feed: customer fields, or a commerce target's."""
+    """The fields a column of this job can feed: customer fields, or another target's."""
     if job.target != ImportTarget.CUSTOMERS:
-        from guanxi.commerce import imports as commerce_imports
-
-        return commerce_imports.target_choices(job.target)
+        return list(service._other_target(job.target).target_choices(job.target))
     return columns.target_choices(custom_field_definitions(), get_language() or "en")
 
 

@@ -135,6 +135,22 @@ def may_see_job(actor: User, job: ImportJob) -> bool:
     return job.created_by_id == actor.pk or has_perm(actor, "customers.admin")
 
 
+def _other_target(target: str) -> Any:
+    """The module importing a target other than customers: leads, or a commerce fact."""
+    if target == ImportTarget.LEADS:
+        from guanxi.leads import imports as leads_imports
+
+        return leads_imports
+    from guanxi.commerce import imports as commerce_imports
+
+    return commerce_imports
+
+
+def _create_perm(target: str) -> str:
+    """Leads are imported with sales.create, everything else with customers.create."""
+    return "sales.create" if target == ImportTarget.LEADS else "customers.create"
+
+
 def _require_job(actor: User, job: ImportJob) -> None:
     if not may_see_job(actor, job):
         raise PermissionDenied("customers.import")
@@ -186,10 +202,10 @@ def import_job_create(
     Refuses an empty file, a file without data rows, one over IMPORT_MAX_BYTES, and, unless
     `allow_reimport`, a file whose import already completed (and was not reverted).
     """
-    require_perm(actor, "customers.create")
     if target not in ImportTarget.values:
         raise DomainError(_("Choose one of the allowed values."), field="target")
-    if target != ImportTarget.CUSTOMERS:
+    require_perm(actor, _create_perm(target))
+    if target not in (ImportTarget.CUSTOMERS, ImportTarget.LEADS):
         require_perm(actor, "commerce.create")
     if duplicate_policy not in DuplicatePolicy.values:
         raise DomainError(_("Choose one of the allowed values."), field="duplicate_policy")
@@ -226,9 +242,7 @@ def import_job_create(
         job.headers = shape.headers
         definitions = custom_field_definitions()
         if target != ImportTarget.CUSTOMERS:
-            from guanxi.commerce import imports as commerce_imports
-
-            job.mapping, job.warnings = commerce_imports.auto_map(target, shape.headers)
+            job.mapping, job.warnings = _other_target(job.target).auto_map(target, shape.headers)
         elif job.format == ImportFormat.VCF:
             job.mapping = {str(index): key for index, key in enumerate(shape.headers)}
             job.warnings = []
@@ -252,10 +266,8 @@ def import_job_map(*, actor: User, job: ImportJob, mapping: dict[str, Any]) -> I
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.ANALYSED):
         raise Conflict(_("The mapping can no longer be changed."), field="mapping")
     if job.target != ImportTarget.CUSTOMERS:
-        from guanxi.commerce import imports as commerce_imports
-
-        cleaned, errors = commerce_imports.mapping_clean(job.target, mapping, job.headers)
-        warnings = commerce_imports.missing(job.target, cleaned)
+        cleaned, errors = _other_target(job.target).mapping_clean(job.target, mapping, job.headers)
+        warnings = _other_target(job.target).missing(job.target, cleaned)
     else:
         cleaned, errors = columns.mapping_clean(mapping, job.headers, custom_field_definitions())
         warnings = columns.mapping_warnings(cleaned, job.headers)
@@ -768,9 +780,7 @@ def import_job_analyse(
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.ANALYSING, ImportStatus.ANALYSED):
         raise Conflict(_("This import has already been started."), field="status")
     if job.target != ImportTarget.CUSTOMERS:
-        from guanxi.commerce import imports as commerce_imports
-
-        return commerce_imports.analyse(job, _batches(job), MAX_STORED_ERRORS)
+        return _other_target(job.target).analyse(job, _batches(job), MAX_STORED_ERRORS)
     ctx = _context(job, dry_run=True)
     writes.Statistics(Customer, ContactMethod)  # analyses tables never analysed
     ImportRowError.objects.filter(job=job).delete()
@@ -849,7 +859,7 @@ def import_job_start(*, actor: User, job: ImportJob) -> ImportJob:
     """Queue the analysed job for import (status "queued"); a failed or stalled run resumes
     after its last committed batch."""
     _require_job(actor, job)
-    require_perm(actor, "customers.create")
+    require_perm(actor, _create_perm(job.target))
     stalled = job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING) and (
         job.updated_at < timezone.now() - STALE_AFTER
     )
@@ -904,10 +914,8 @@ def import_job_run(job_id: int) -> ImportJob | None:
                 ]
             )
         if job.target != ImportTarget.CUSTOMERS:
-            from guanxi.commerce import imports as commerce_imports
-
             for rows in _batches(job, after=job.last_row_committed):
-                if not commerce_imports.commit_batch(job, rows):
+                if not _other_target(job.target).commit_batch(job, rows):
                     return job  # another run is ahead
         else:
             ctx = _context(job, dry_run=False)
@@ -1379,15 +1387,13 @@ def import_job_revert(*, actor: User, job: ImportJob) -> dict[str, Any]:
     from simple_history.utils import bulk_update_with_history
 
     _require_job(actor, job)
-    require_perm(actor, "customers.create")
+    require_perm(actor, _create_perm(job.target))
     if job.status != ImportStatus.COMPLETED:
         raise Conflict(_("Only a completed import can be reverted."), field="status")
     reason = f"revert import #{job.pk}"
     last = 0
     if job.target != ImportTarget.CUSTOMERS:
-        from guanxi.commerce import imports as commerce_imports
-
-        commerce_imports.revert(job)
+        _other_target(job.target).revert(job)
     while job.target == ImportTarget.CUSTOMERS:
         with transaction.atomic():
             rows = list(
