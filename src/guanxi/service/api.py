@@ -18,6 +18,7 @@ from guanxi.core.permissions import require_perm
 from guanxi.core.schemas import PageOut
 from guanxi.customers.selectors import contact_get, customer_get
 from guanxi.service import callbacks, inbound, selectors, services
+from guanxi.service.models import AgentGroup
 from guanxi.service.schemas import (
     AssignIn,
     AttainmentOut,
@@ -391,7 +392,9 @@ def create_category(request: HttpRequest, payload: CategoryIn) -> Status[Any]:
 # --- agent groups and assignment rules ------------------------------------------------------
 
 
-def _group_values(request: HttpRequest, payload: GroupIn) -> dict[str, Any]:
+def _group_values(
+    request: HttpRequest, payload: GroupIn, group: AgentGroup | None = None
+) -> dict[str, Any]:
     actor = api_actor(request)
     team = None
     if payload.team_id is not None:
@@ -401,18 +404,26 @@ def _group_values(request: HttpRequest, payload: GroupIn) -> dict[str, Any]:
     manager = (
         selectors.agent_get(actor=actor, pk=payload.manager_id) if payload.manager_id else None
     )
-    members = None
+    members, away = None, None
     if payload.members is not None:
         members = [
             (selectors.agent_get(actor=actor, pk=m.user_id), ",".join(m.skills))
             for m in payload.members
         ]
+        # A member without `is_available` keeps what it has (new members: available).
+        was_away = selectors.away_member_ids(group) if group is not None else set()
+        away = {
+            m.user_id
+            for m in payload.members
+            if m.is_available is False or (m.is_available is None and m.user_id in was_away)
+        }
     return {
         "actor": actor,
         "name": payload.name,
         "team": team,
         "manager": manager,
         "members": members,
+        "away": away,
         "version": payload.version,
     }
 
@@ -439,7 +450,7 @@ def update_group(request: HttpRequest, group_id: int, payload: GroupIn) -> Group
     """Rename, move, change the manager and (when `members` is given) replace the members."""
     require_perm(api_actor(request), "service.admin")
     group = selectors.group_get(pk=group_id)
-    services.group_save(group=group, **_group_values(request, payload))
+    services.group_save(group=group, **_group_values(request, payload, group))
     return _group_out(group.pk)
 
 
@@ -455,7 +466,7 @@ def delete_group(request: HttpRequest, group_id: int, version: int | None = None
 
 
 def _rule_values(payload: RuleIn) -> dict[str, Any]:
-    values = payload.model_dump(exclude={"category_id", "group_id"})
+    values = payload.model_dump(exclude={"category_id", "group_id", "version"})
     values["category"] = (
         selectors.category_get(pk=payload.category_id) if payload.category_id else None
     )
@@ -484,14 +495,17 @@ def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn) -> Any:
     actor = api_actor(request)
     require_perm(actor, "service.admin")
     rule = selectors.rule_get(pk=rule_id)
-    return services.rule_save(actor=actor, values=_rule_values(payload), rule=rule)
+    return services.rule_save(
+        actor=actor, values=_rule_values(payload), rule=rule, version=payload.version
+    )
 
 
 @router.delete(
     "/service/assignment-rules/{int:rule_id}", response={204: None}, summary="Delete a rule"
 )
-def delete_rule(request: HttpRequest, rule_id: int) -> Status[None]:
+def delete_rule(request: HttpRequest, rule_id: int, version: int | None = None) -> Status[None]:
+    """`?version=` (the version read) refuses the delete (409) when the rule changed since."""
     actor = api_actor(request)
     require_perm(actor, "service.admin")
-    services.rule_delete(actor=actor, rule=selectors.rule_get(pk=rule_id))
+    services.rule_delete(actor=actor, rule=selectors.rule_get(pk=rule_id), version=version)
     return Status(204, None)

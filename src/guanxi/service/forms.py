@@ -94,6 +94,10 @@ def _choices(rows: Any, label: Any = str) -> list[tuple[Any, Any]]:
     return [("", "—"), *[(row.pk, label(row)) for row in rows]]
 
 
+# After a username in the member lines: the agent stays in the group but gets no new tickets.
+AWAY_MARKER = "(away)"
+
+
 class GroupForm(StyledFormMixin, forms.Form):
     """An agent group; members as lines of "username: skill, skill"."""
 
@@ -112,7 +116,8 @@ class GroupForm(StyledFormMixin, forms.Form):
         required=False,
         help_text=_(
             "One agent per line: username, then optionally a colon and skills, e.g. "
-            "“agent.li: vip, 发票”."
+            "“agent.li: vip, 发票”. Mark an agent who gets no new tickets for now with "
+            "“(away)” after the name: “agent.li (away): vip”."
         ),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -127,10 +132,10 @@ class GroupForm(StyledFormMixin, forms.Form):
 
     @staticmethod
     def initial_of(group: AgentGroup) -> dict[str, Any]:
-        lines = [
-            f"{m.user.username}: {m.skills}" if m.skills else m.user.username
-            for m in group.memberships.all()
-        ]
+        lines = []
+        for m in group.memberships.all():
+            name = m.user.username if m.is_available else f"{m.user.username} {AWAY_MARKER}"
+            lines.append(f"{name}: {m.skills}" if m.skills else name)
         return {
             "name": group.name,
             "team": group.team_id,
@@ -140,10 +145,15 @@ class GroupForm(StyledFormMixin, forms.Form):
         }
 
     def clean_members(self) -> list[tuple[Any, str]]:
+        """The (agent, skills) lines; agents marked “(away)” are kept in `self.away_ids`."""
         members, errors = [], []
+        self.away_ids: set[int] = set()
         for number, line in enumerate(self.cleaned_data["members"].splitlines(), start=1):
             username, _colon, skills = line.partition(":")
             username = username.strip()
+            away = username.lower().endswith(AWAY_MARKER)
+            if away:
+                username = username[: -len(AWAY_MARKER)].strip()
             if not username:
                 continue
             agent = self.agents.get(username.lower())
@@ -155,6 +165,8 @@ class GroupForm(StyledFormMixin, forms.Form):
                     )
                 )
                 continue
+            if away:
+                self.away_ids.add(agent.pk)
             members.append((agent, skills))
         if errors:
             raise forms.ValidationError(errors)
@@ -191,6 +203,7 @@ class RuleForm(StyledFormMixin, forms.Form):
         help_text=_("Only members with this skill get the tickets; empty: every member."),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, categories: Any = (), groups: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

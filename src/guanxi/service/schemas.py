@@ -314,6 +314,9 @@ class CategoryOut(Schema):
 class MemberIn(InputSchema):
     user_id: int
     skills: list[str] = Field(default_factory=list, description='e.g. ["vip", "发票"]')
+    is_available: bool | None = Field(
+        None, description="False: in the group but gets no new tickets; leave out to keep it."
+    )
 
 
 class GroupIn(InputSchema):
@@ -371,6 +374,7 @@ class RuleIn(InputSchema):
     group_id: int
     strategy: Literal["round_robin", "load"] = "round_robin"
     is_active: bool = True
+    version: int | None = Field(None, description="The version read; a stale edit is a 409.")
 
 
 class RuleOut(Schema):
@@ -384,3 +388,4 @@ class RuleOut(Schema):
     group_id: int
     strategy: str
     is_active: bool
+    version: int

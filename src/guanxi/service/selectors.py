@@ -21,6 +21,7 @@ from guanxi.service.business import Clock
 from guanxi.service.models import (
     ACTIVE_STATUSES,
     AgentGroup,
+    AgentMembership,
     AssignmentRule,
     BusinessCalendar,
     Callback,
@@ -367,6 +368,22 @@ def agent_get(*, actor: User, pk: int) -> User:
     if agent is None:
         raise Http404
     return agent
+
+
+def away_member_ids(group: AgentGroup) -> set[int]:
+    """The users in the group marked away (they get no new tickets)."""
+    return set(
+        AgentMembership.objects.filter(group=group, is_available=False).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def my_memberships(user: Any) -> list[AgentMembership]:
+    """The agent's own group memberships, for the away/available toggle on the queue."""
+    return list(
+        AgentMembership.objects.filter(user=user).select_related("group").order_by("group__name")
+    )
 
 
 def group_get(*, pk: int) -> AgentGroup:

@@ -813,8 +813,11 @@ def group_save(
     members: list[tuple[User, str]] | None = None,
     group: AgentGroup | None = None,
     version: int | None = None,
+    away: set[int] | None = None,
 ) -> AgentGroup:
     """Create or change an agent group and (when given) replace its members and their skills.
+    `away` (user ids) marks members unavailable, the others available; None keeps each
+    member's availability as it is.
 
     An edit carries the version its editor read; a group changed since is refused (409)."""
     require_perm(actor, "service.admin")
@@ -850,9 +853,10 @@ def group_save(
     if members is not None:
         group.memberships.exclude(user__in=[u for u, _s in members]).delete()
         for user, skills in members:
-            AgentMembership.objects.update_or_create(
-                group=group, user=user, defaults={"skills": _skills(skills)}
-            )
+            defaults: dict[str, Any] = {"skills": _skills(skills)}
+            if away is not None:
+                defaults["is_available"] = user.pk not in away
+            AgentMembership.objects.update_or_create(group=group, user=user, defaults=defaults)
     return group
 
 
@@ -888,12 +892,21 @@ def group_delete(*, actor: User, group: AgentGroup, version: int | None = None) 
 
 @transaction.atomic
 def rule_save(
-    *, actor: User, values: dict[str, Any], rule: AssignmentRule | None = None
+    *,
+    actor: User,
+    values: dict[str, Any],
+    rule: AssignmentRule | None = None,
+    version: int | None = None,
 ) -> AssignmentRule:
     """Create or change an assignment rule: a new ticket matching its category, type and
     channel (blank = any) goes to an agent of its group (with its skill, when set), by round
-    robin or by fewest open tickets."""
+    robin or by fewest open tickets.
+
+    An edit carries the version its editor read; a rule changed since is refused (409)."""
     require_perm(actor, "service.admin")
+    if rule is not None and rule.pk:
+        rule = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+        check_version(rule.version, version)
     rule = rule or AssignmentRule()
     for field in (
         "name",
@@ -942,12 +955,17 @@ def rule_save(
         )
     if errors:
         raise DomainError(errors[0]["message"], errors=errors)
+    if rule.pk:
+        rule.version = (rule.version or 0) + 1
     rule.save()
     return rule
 
 
 @transaction.atomic
-def rule_delete(*, actor: User, rule: AssignmentRule) -> None:
-    """Delete an assignment rule; tickets it assigned keep their agent."""
+def rule_delete(*, actor: User, rule: AssignmentRule, version: int | None = None) -> None:
+    """Delete an assignment rule; tickets it assigned keep their agent. A delete that read an
+    older version of the rule is refused (409)."""
     require_perm(actor, "service.admin")
+    rule = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+    check_version(rule.version, version)
     rule.delete()

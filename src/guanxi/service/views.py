@@ -475,6 +475,7 @@ def group_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse
                 if data["manager"]
                 else None,
                 members=data["members"],
+                away=form.away_ids,
                 group=group,
                 version=data.get("version") if group else None,
             )
@@ -527,18 +528,22 @@ def rule_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "strategy": rule.strategy,
                 "skill": rule.skill,
                 "is_active": rule.is_active,
+                "version": rule.version,
             }
         form = _rule_form(initial=initial)
         return render(request, "service/rule_form.html", {"form": form, "rule": rule})
     form = _rule_form(request.POST)
     if form.is_valid():
         values = dict(form.cleaned_data)
+        version = values.pop("version")
         values["category"] = (
             selectors.category_get(pk=values["category"]) if values["category"] else None
         )
         values["group"] = selectors.group_get(pk=values["group"])
         try:
-            services.rule_save(actor=actor, values=values, rule=rule)
+            services.rule_save(
+                actor=actor, values=values, rule=rule, version=version if rule else None
+            )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
@@ -552,6 +557,10 @@ def rule_edit_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 def rule_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _admin(request)
     rule = selectors.rule_get(pk=pk)
-    services.rule_delete(actor=actor, rule=rule)
+    try:
+        services.rule_delete(actor=actor, rule=rule, version=_int(request.POST.get("version")))
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("service:rule-edit", pk=pk)
     messages.success(request, _("Assignment rule “%(name)s” deleted.") % {"name": rule.name})
     return redirect("service:settings")
