@@ -386,6 +386,14 @@ def my_memberships(user: Any) -> list[AgentMembership]:
     )
 
 
+def my_membership_get(*, actor: Any, pk: int) -> AgentMembership:
+    """One of the actor's own memberships; anyone else's is a 404."""
+    membership = AgentMembership.objects.filter(pk=pk, user=actor).select_related("group").first()
+    if membership is None:
+        raise Http404
+    return membership
+
+
 def group_get(*, pk: int) -> AgentGroup:
     group = AgentGroup.objects.filter(pk=pk).first()
     if group is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
@@ -969,3 +970,17 @@ def rule_delete(*, actor: User, rule: AssignmentRule, version: int | None = None
     rule = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
     check_version(rule.version, version)
     rule.delete()
+
+
+@transaction.atomic
+def membership_set_available(
+    *, actor: User, membership: AgentMembership, available: bool
+) -> AgentMembership:
+    """An agent marks themselves away (no new tickets from this group) or available again.
+    Only the agent themselves may do it; an admin changes others on the group page."""
+    require_perm(actor, "service.view")
+    if membership.user_id != actor.pk:
+        raise PermissionDenied
+    AgentMembership.objects.filter(pk=membership.pk).update(is_available=available)
+    membership.is_available = available
+    return membership

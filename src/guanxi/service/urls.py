@@ -7,6 +7,7 @@ app_name = "service"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.queue_view, name="queue"),
     path("bulk/", views.bulk_view, name="bulk"),
+    path("availability/<int:pk>/", views.availability_view, name="availability"),
     path("new/", views.ticket_create_view, name="create"),
     path("<int:pk>/", views.ticket_detail_view, name="detail"),
     path("<int:pk>/reply/", views.ticket_reply_view, name="reply"),

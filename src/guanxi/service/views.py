@@ -95,9 +95,28 @@ def queue_view(request: HttpRequest) -> HttpResponse:
         "query": _query_without_cursor(params),
         "can_edit": has_perm(actor, "service.edit"),
         "agents": selectors.agent_choices(actor=actor) if has_perm(actor, "service.edit") else [],
+        "memberships": selectors.my_memberships(actor),
     }
     template = "service/queue.html#rows" if request.htmx else "service/queue.html"  # type: ignore[attr-defined]  # django-htmx middleware
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def availability_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The agent marks themselves away from / available for new tickets of one group."""
+    actor = _viewer(request)
+    membership = selectors.my_membership_get(actor=actor, pk=pk)
+    services.membership_set_available(
+        actor=actor, membership=membership, available=request.POST.get("available") == "1"
+    )
+    if request.htmx:  # type: ignore[attr-defined]  # django-htmx middleware
+        return render(
+            request,
+            "service/queue.html#availability",
+            {"memberships": selectors.my_memberships(actor)},
+        )
+    return redirect("service:queue")
 
 
 @login_required
