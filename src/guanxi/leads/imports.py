@@ -157,8 +157,10 @@ def plan_batch(job: ImportJob, rows: list[Row]) -> Outcome:
             outcome.failed.append(row)
             continue
         check = Checker(job, row, raw)
-        values = {key: str(raw.get(key) or "").strip() for key in HEADERS if key in raw}
-        industry = values.pop("industry", "")
+        values: dict[str, Any] = {
+            key: str(raw.get(key) or "").strip() for key in HEADERS if key in raw
+        }
+        industry = str(values.pop("industry", ""))
         if industry:
             found = industries.get(industry.lower())
             if found is None:
@@ -168,13 +170,13 @@ def plan_batch(job: ImportJob, rows: list[Row]) -> Outcome:
         probe = Lead(source=LeadSource.IMPORT)
         try:
             lead_apply(probe, values)
-        except DomainError as error:
-            for item in error.errors or [{"field": "", "message": str(error)}]:
+        except DomainError as refused:
+            for item in refused.errors or [{"field": "", "message": str(refused)}]:
                 check.fail(str(item.get("field") or ""), str(item["message"]))
         if "phone" in check.raw:  # never keep personal data in the clear in the error log
-            for error in row.errors:
-                if error["field"] in ("phone", "email"):
-                    error["value"] = ""
+            for item in row.errors:
+                if item["field"] in ("phone", "email"):
+                    item["value"] = ""
         if row.errors:
             outcome.failed.append(row)
             continue
@@ -233,15 +235,9 @@ def write_batch(job: ImportJob, outcome: Outcome) -> None:
                 customer_id=lead.matched_customer_id,
                 action=ImportAction.CREATED,
                 before={"model": "lead", "id": lead.pk},
+                customer_version_after=lead.version,
             )
         )
-    stamps = dict(
-        Lead.objects.filter(pk__in=[entry.before["id"] for entry in log]).values_list(
-            "pk", "updated_at"
-        )
-    )
-    for entry in log:
-        entry.before["updated_at"] = stamps[entry.before["id"]].isoformat()
     log += [
         ImportedRow(job=job, row_number=row.number, action=ImportAction.SKIPPED)
         for row in outcome.skipped
@@ -305,7 +301,7 @@ def commit_batch(job: ImportJob, rows: list[Row]) -> bool:
 
 
 def revert(job: ImportJob) -> None:
-    """Delete the leads the job created; one changed since the import (its updated_at moved)
+    """Delete the leads the job created; one edited since the import (its version moved on)
     is kept ("edited")."""
     rows = list(
         ImportedRow.objects.filter(
@@ -315,19 +311,18 @@ def revert(job: ImportJob) -> None:
     if not rows:
         return
     by_id: dict[int, list[ImportedRow]] = {}
-    stamp: dict[int, str] = {}
+    stamp: dict[int, int] = {}
     for row in rows:
         key = int((row.before or {}).get("id") or 0)
         by_id.setdefault(key, []).append(row)
-        stamp[key] = str((row.before or {}).get("updated_at") or "")
+        stamp[key] = row.customer_version_after
     ids = sorted(by_id)
     with transaction.atomic():
-        now: dict[int, str] = {}
+        now: dict[int, int] = {}
         for start in range(0, len(ids), CHUNK):
-            for pk, updated in Lead.objects.filter(pk__in=ids[start : start + CHUNK]).values_list(
-                "pk", "updated_at"
-            ):
-                now[pk] = updated.isoformat()
+            now.update(
+                Lead.objects.filter(pk__in=ids[start : start + CHUNK]).values_list("pk", "version")
+            )
         present = set(now)
         edited = {pk for pk in present if now[pk] != stamp[pk]}
         doomed = sorted(present - edited)

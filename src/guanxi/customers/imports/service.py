@@ -780,7 +780,9 @@ def import_job_analyse(
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.ANALYSING, ImportStatus.ANALYSED):
         raise Conflict(_("This import has already been started."), field="status")
     if job.target != ImportTarget.CUSTOMERS:
-        return _other_target(job.target).analyse(job, _batches(job), MAX_STORED_ERRORS)
+        return cast(
+            ImportJob, _other_target(job.target).analyse(job, _batches(job), MAX_STORED_ERRORS)
+        )
     ctx = _context(job, dry_run=True)
     writes.Statistics(Customer, ContactMethod)  # analyses tables never analysed
     ImportRowError.objects.filter(job=job).delete()
