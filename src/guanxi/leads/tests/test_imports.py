@@ -125,3 +125,46 @@ def test_a_user_without_sales_create_cannot_import_leads(make_user: Any, teams: 
     with pytest.raises(PermissionDenied):
         service.import_job_create(actor=marketer, upload=upload("姓名\n某人\n"), target="leads")
     assert not ImportJob.objects.exists()
+
+
+def test_the_api_and_the_upload_page_offer_the_leads_target(
+    manager: Any, bearer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.test import Client
+
+    api = Client(headers=bearer(manager))
+    text = "姓名,公司,手机\n吴十,十全餐饮,13600136010\n"
+    created = api.post(
+        "/api/v1/customers/imports",
+        {"file": SimpleUploadedFile("l.csv", text.encode()), "target": "leads"},
+    )
+    job_id = created.json()["id"]
+    analysed_job = api.post(f"/api/v1/customers/imports/{job_id}/analyse")
+    with django_capture_on_commit_callbacks(execute=True):
+        started = api.post(f"/api/v1/customers/imports/{job_id}/start")
+    body = api.get(f"/api/v1/customers/imports/{job_id}").json()
+
+    assert (created.status_code, created.json()["target"]) == (201, "leads")
+    assert created.json()["mapping"] == {"0": "name", "1": "company", "2": "phone"}
+    assert analysed_job.json()["dry_run"]["would_create"] == 1
+    assert started.status_code == 202
+    assert (body["status"], body["created_count"]) == ("completed", 1)
+    assert Lead.objects.get().source == LeadSource.IMPORT
+
+    browser = Client()
+    browser.force_login(manager)
+    upload_form = browser.get("/customers/imports/").content.decode()
+    assert 'value="leads"' in upload_form
+    page = browser.post(
+        "/customers/imports/",
+        {
+            "file": SimpleUploadedFile("m.csv", b"name,title\nZheng,CTO\n"),
+            "target": "leads",
+            "duplicate_policy": "skip",
+        },
+        follow=True,
+    )
+    detail = page.content.decode()
+    assert 'data-target="leads"' in detail
+    assert "Job title" in detail  # the mapping offers the lead's fields
+    assert 'data-dry="would_create">1<' in detail
