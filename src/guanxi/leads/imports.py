@@ -173,10 +173,9 @@ def plan_batch(job: ImportJob, rows: list[Row]) -> Outcome:
         except DomainError as refused:
             for item in refused.errors or [{"field": "", "message": str(refused)}]:
                 check.fail(str(item.get("field") or ""), str(item["message"]))
-        if "phone" in check.raw:  # never keep personal data in the clear in the error log
-            for item in row.errors:
-                if item["field"] in ("phone", "email"):
-                    item["value"] = ""
+        for item in row.errors:  # never keep personal data in the clear in the error log
+            if item["field"] in ("phone", "email"):
+                item["value"] = ""
         if row.errors:
             outcome.failed.append(row)
             continue
