@@ -85,6 +85,10 @@ def problems(tab: Page) -> PageProblems:
             found.failed_requests.append(f"{response.status} {response.url}")
 
     def on_request_failed(request: Request) -> None:
+        # A request still in flight when the page navigates away is aborted by the browser
+        # (e.g. the notification bell's HTMX load after a quick click): not a failure.
+        if request.failure == "net::ERR_ABORTED":
+            return
         found.failed_requests.append(f"{request.failure} {request.url}")
 
     tab.on("console", on_console)
