@@ -317,7 +317,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "load_average_per_run": [],
         }
     last: dict[str, dict[str, Any]] = {}
-    for number in range(1, args.runs + 1):
+    for number in range(1, 0 if args.follow_ups_only else args.runs + 1):
         for code, scheme in schemes.items():
             samples = cases[code]["samples"]
             cases[code]["load_average_per_run"].append(load_average())
@@ -333,7 +333,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 f"run {number} {code}: bare {bare_s:.2f}s, refresh {result['refresh']:.2f}s, "
                 f"stage+apply {result['stage_apply']:.2f}s, load {load_average()}"
             )
-    for code, scheme in schemes.items():
+    for code, scheme in [] if args.follow_ups_only else schemes.items():
         case, samples = cases[code], cases[code].pop("samples")
         refresh_rec, apply_rec = last[code]["evaluation"]["recorders"]
         case.update(
