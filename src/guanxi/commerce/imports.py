@@ -39,6 +39,7 @@ from guanxi.commerce.models import (
 from guanxi.commerce.services import orders_bulk_create
 from guanxi.commerce.services import values as v
 from guanxi.core.errors import DomainError
+from guanxi.customers.imports import targets
 from guanxi.customers.imports.readers import BadRow, Row
 from guanxi.customers.models import (
     Customer,
@@ -46,7 +47,6 @@ from guanxi.customers.models import (
     ImportedRow,
     ImportJob,
     ImportRowError,
-    ImportStatus,
     ImportTarget,
 )
 
@@ -589,20 +589,6 @@ def plan_batch(job: ImportJob, rows: list[Row]) -> Outcome:
     return HANDLERS[job.target](job, _actor(job), _cells(job, rows))
 
 
-def _error_rows(job: ImportJob, failed: list[Parsed]) -> list[ImportRowError]:
-    return [
-        ImportRowError(
-            job=job,
-            row_number=row.number,
-            field=error["field"][:100],
-            value=error["value"][:200],
-            message=error["message"][:500],
-        )
-        for row in failed
-        for error in row.errors
-    ]
-
-
 def _settle(invoice_ids: Iterable[int]) -> None:
     """Recompute the paid amount, status and paid-in-full day of invoices from their
     payments (one aggregate query and one bulk update a chunk)."""
@@ -720,61 +706,17 @@ def write_batch(job: ImportJob, outcome: Outcome) -> None:
         for row in outcome.skipped
     ]
     ImportedRow.objects.bulk_create(log, batch_size=CHUNK)
-    ImportRowError.objects.bulk_create(_error_rows(job, outcome.failed), batch_size=CHUNK)
+    ImportRowError.objects.bulk_create(targets.error_rows(job, outcome.failed), batch_size=CHUNK)
 
 
 def analyse(job: ImportJob, batches: Iterable[list[Row]], max_errors: int) -> ImportJob:
     """The dry run of a commerce job: counts and errors, nothing else written."""
-    ImportRowError.objects.filter(job=job).delete()
-    counts = {"rows": 0, "valid": 0, "invalid": 0, "would_create": 0, "would_update": 0}
-    counts["would_skip"] = 0
-    errors: list[dict[str, Any]] = []
-    for rows in batches:
-        outcome = plan_batch(job, rows)
-        counts["rows"] += len(rows)
-        counts["invalid"] += len(outcome.failed)
-        counts["valid"] += len(rows) - len(outcome.failed)
-        counts["would_create"] += len(outcome.created)
-        counts["would_skip"] += len(outcome.skipped)
-        ImportRowError.objects.bulk_create(_error_rows(job, outcome.failed), batch_size=CHUNK)
-        errors.extend(
-            {"row": row.number, **error} for row in outcome.failed for error in row.errors
-        )
-    job.dry_run = {**counts, "errors": errors[:max_errors]}
-    job.rows_total = counts["rows"]
-    job.error_count = counts["invalid"]
-    job.status = ImportStatus.ANALYSED
-    job.message = ""
-    job.save(
-        update_fields=["dry_run", "rows_total", "error_count", "status", "message", "updated_at"]
-    )
-    return job
+    return targets.analyse(job, batches, max_errors, plan_batch)
 
 
 def commit_batch(job: ImportJob, rows: list[Row]) -> bool:
     """Plan and write one batch with the job's checkpoint; False when another run is ahead."""
-    with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if locked.last_row_committed != job.last_row_committed:
-            return False
-        outcome = plan_batch(job, rows)
-        write_batch(job, outcome)
-        job.last_row_committed = rows[-1][0]
-        job.rows_done = locked.rows_done + len(rows)
-        job.created_count = locked.created_count + len(outcome.created)
-        job.skipped_count = locked.skipped_count + len(outcome.skipped)
-        job.error_count = locked.error_count + len(outcome.failed)
-        job.save(
-            update_fields=[
-                "last_row_committed",
-                "rows_done",
-                "created_count",
-                "skipped_count",
-                "error_count",
-                "updated_at",
-            ]
-        )
-    return True
+    return targets.commit_batch(job, rows, plan_batch, write_batch)
 
 
 def revert(job: ImportJob) -> None:

@@ -23,13 +23,13 @@ from django.utils.translation import gettext_lazy
 
 from guanxi.commerce.imports import Checker, Outcome, Parsed, _cells
 from guanxi.core.errors import DomainError
+from guanxi.customers.imports import targets
 from guanxi.customers.imports.readers import Row
 from guanxi.customers.models import (
     ImportAction,
     ImportedRow,
     ImportJob,
     ImportRowError,
-    ImportStatus,
     Industry,
 )
 from guanxi.leads.models import Lead, LeadSource
@@ -200,20 +200,6 @@ def _actor(job: ImportJob) -> Any:
     return actor
 
 
-def _error_rows(job: ImportJob, failed: list[Parsed]) -> list[ImportRowError]:
-    return [
-        ImportRowError(
-            job=job,
-            row_number=row.number,
-            field=error["field"][:100],
-            value=error["value"][:200],
-            message=error["message"][:500],
-        )
-        for row in failed
-        for error in row.errors
-    ]
-
-
 def write_batch(job: ImportJob, outcome: Outcome) -> None:
     """Create the batch's leads like manual ones (match, assignment rules, scoring) in the
     caller's transaction, with the row log (what to revert) and the row errors."""
@@ -242,61 +228,17 @@ def write_batch(job: ImportJob, outcome: Outcome) -> None:
         for row in outcome.skipped
     ]
     ImportedRow.objects.bulk_create(log, batch_size=CHUNK)
-    ImportRowError.objects.bulk_create(_error_rows(job, outcome.failed), batch_size=CHUNK)
+    ImportRowError.objects.bulk_create(targets.error_rows(job, outcome.failed), batch_size=CHUNK)
 
 
 def analyse(job: ImportJob, batches: Iterable[list[Row]], max_errors: int) -> ImportJob:
     """The dry run of a leads job: counts and errors, nothing else written."""
-    ImportRowError.objects.filter(job=job).delete()
-    counts = {"rows": 0, "valid": 0, "invalid": 0, "would_create": 0, "would_update": 0}
-    counts["would_skip"] = 0
-    errors: list[dict[str, Any]] = []
-    for rows in batches:
-        outcome = plan_batch(job, rows)
-        counts["rows"] += len(rows)
-        counts["invalid"] += len(outcome.failed)
-        counts["valid"] += len(rows) - len(outcome.failed)
-        counts["would_create"] += len(outcome.created)
-        counts["would_skip"] += len(outcome.skipped)
-        ImportRowError.objects.bulk_create(_error_rows(job, outcome.failed), batch_size=CHUNK)
-        errors.extend(
-            {"row": row.number, **error} for row in outcome.failed for error in row.errors
-        )
-    job.dry_run = {**counts, "errors": errors[:max_errors]}
-    job.rows_total = counts["rows"]
-    job.error_count = counts["invalid"]
-    job.status = ImportStatus.ANALYSED
-    job.message = ""
-    job.save(
-        update_fields=["dry_run", "rows_total", "error_count", "status", "message", "updated_at"]
-    )
-    return job
+    return targets.analyse(job, batches, max_errors, plan_batch)
 
 
 def commit_batch(job: ImportJob, rows: list[Row]) -> bool:
     """Plan and write one batch with the job's checkpoint; False when another run is ahead."""
-    with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-        if locked.last_row_committed != job.last_row_committed:
-            return False
-        outcome = plan_batch(job, rows)
-        write_batch(job, outcome)
-        job.last_row_committed = rows[-1][0]
-        job.rows_done = locked.rows_done + len(rows)
-        job.created_count = locked.created_count + len(outcome.created)
-        job.skipped_count = locked.skipped_count + len(outcome.skipped)
-        job.error_count = locked.error_count + len(outcome.failed)
-        job.save(
-            update_fields=[
-                "last_row_committed",
-                "rows_done",
-                "created_count",
-                "skipped_count",
-                "error_count",
-                "updated_at",
-            ]
-        )
-    return True
+    return targets.commit_batch(job, rows, plan_batch, write_batch)
 
 
 def revert(job: ImportJob) -> None:
