@@ -58,3 +58,24 @@ def timing(
         func()
         seconds.append(time.perf_counter() - started)
     return summary_ms(seconds)
+
+
+def sqlite_droppable_indexes(connection: Any, table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of a SQLite table's plain indexes, to drop and rebuild
+    around a bulk load (unique ones stay: they guard the load)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY name",
+            [table],
+        )
+        return list(cursor.fetchall())
+
+
+def sqlite_fast_load(cursor: Any) -> None:
+    """Only in this process, for the load: no journal, no fsync, a big page cache."""
+    cursor.execute("PRAGMA journal_mode = OFF")
+    cursor.execute("PRAGMA synchronous = OFF")
+    cursor.execute("PRAGMA cache_size = -1000000")
+    cursor.execute("PRAGMA temp_store = MEMORY")
+    cursor.execute("PRAGMA foreign_keys = OFF")

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import setup_django
+from common import setup_django, sqlite_droppable_indexes, sqlite_fast_load
 from vocabulary import (
     ADMIN_USERNAME,
     BUYING_ROLES,
@@ -947,22 +947,11 @@ class SqliteSink(Sink):
         return found
 
     def droppable_indexes(self, table: str) -> list[tuple[str, str]]:
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY name",
-                [table],
-            )
-            return list(cursor.fetchall())
+        return sqlite_droppable_indexes(self.connection, table)
 
     def prepare(self) -> None:
         with self.connection.cursor() as cursor:
-            # Only in this process, for the load: no journal, no fsync, a big page cache.
-            cursor.execute("PRAGMA journal_mode = OFF")
-            cursor.execute("PRAGMA synchronous = OFF")
-            cursor.execute("PRAGMA cache_size = -1000000")
-            cursor.execute("PRAGMA temp_store = MEMORY")
-            cursor.execute("PRAGMA foreign_keys = OFF")
+            sqlite_fast_load(cursor)
             # The name trigram index (migration 0008) is kept by triggers, a few µs a row;
             # off for the load, rebuilt in one pass by finish().
             cursor.execute(

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from common import setup_django
+from common import setup_django, sqlite_droppable_indexes, sqlite_fast_load
 
 CHUNK = 20_000  # customers per transaction (~200k orders)
 BASE = datetime(2020, 1, 1, tzinfo=UTC)  # bench/generate.py creates customers from here
@@ -566,22 +566,11 @@ class SqliteSink(Sink):
                 cursor.execute(f"DELETE FROM {self.quote(self.tables[key])}")
 
     def droppable_indexes(self, table: str) -> list[tuple[str, str]]:
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
-                "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%' ORDER BY name",
-                [table],
-            )
-            return list(cursor.fetchall())
+        return sqlite_droppable_indexes(self.connection, table)
 
     def prepare(self) -> None:
         with self.connection.cursor() as cursor:
-            # Only in this process, for the load: no journal, no fsync, a big page cache.
-            cursor.execute("PRAGMA journal_mode = OFF")
-            cursor.execute("PRAGMA synchronous = OFF")
-            cursor.execute("PRAGMA cache_size = -1000000")
-            cursor.execute("PRAGMA temp_store = MEMORY")
-            cursor.execute("PRAGMA foreign_keys = OFF")
+            sqlite_fast_load(cursor)
 
     def write(self, key: str, rows: list[tuple[Any, ...]]) -> None:
         columns = COLUMNS[key]
