@@ -8,6 +8,7 @@ runs, for this package, not for the rest of the suite (nor for processes it spaw
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.browser.support import PASSWORD, PageProblems
 
@@ -63,12 +65,20 @@ def chromium() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def tab(chromium: Browser) -> Iterator[Page]:
-    """A fresh browser tab with no cookies, in English, at a laptop's size."""
+def tab(chromium: Browser, live_server: Any) -> Iterator[Page]:
+    """A fresh browser tab with no cookies, in English, at a laptop's size.
+
+    It asks for the live server so that it is closed before the server's database is
+    flushed at the end of the test."""
     context = chromium.new_context(locale="en-US", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
+    # Let the page's own requests (HTMX panels loading after the test's last step) finish
+    # before the database is flushed for the next test: a request still running in the live
+    # server holds a lock on SQLite's shared in-memory database and the flush fails.
+    with contextlib.suppress(PlaywrightError):
+        page.wait_for_load_state("networkidle", timeout=5_000)
     context.close()
 
 
