@@ -1,14 +1,16 @@
 """Time customer grading at scale: full evaluations of presets beside the bare aggregate SQL.
 
     .venv/bin/python bench/bench_grading.py [--database-url URL] [--runs 3]
-        [--out bench/results/grading-<vendor>.json] [--explain]
+        [--out bench/results/grading-<vendor>.json] [--explain] [--same-day]
 
 Fill the database first with bench/generate.py (customers, interactions) and
 bench/generate_commerce.py (orders, invoices, payments, holdings). For each preset (RFM,
 value tier, credit rating) it installs the preset, grades everyone once (the first
 evaluation writes a history row and a notification per customer, timed on its own), then
 per run times the bare aggregate over the same tables, `metrics_refresh` and `evaluation_run`
-without the refresh (stage + apply) on an EvaluationRun it creates. Then it times
+without the refresh (stage + apply) on an EvaluationRun it creates. Run N evaluates as of N
+days after today (the nightly run of the days that follow: windows move, some customers'
+figures and tiers change); --same-day evaluates every run as of today. Then it times
 `follow_ups_plan` with the value tier as the primary scheme, and a preview of the value tier
 (`evaluation_start(preview=True)`, then the run the task would carry out).
 
@@ -238,17 +240,19 @@ def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
-def evaluate(scheme: Any) -> dict[str, Any]:
-    """One evaluation: the refresh of the metric groups the scheme reads (what
+def evaluate(scheme: Any, as_of: dt.date) -> dict[str, Any]:
+    """One evaluation as of a date: the refresh of the metric groups the scheme reads (what
     `evaluation_run(refresh=True)` does), then stage + apply, each timed."""
     from guanxi.grading.engine import compile_scheme
     from guanxi.grading.metrics import groups_for, metrics_refresh
     from guanxi.grading.services import evaluation_run
 
-    groups = groups_for(compile_scheme(scheme).reads)
-    refresh_s, _rows, refresh_rec = timed(lambda: metrics_refresh(groups=groups))
+    groups = groups_for(compile_scheme(scheme, as_of).reads)
+    refresh_s, rows, refresh_rec = timed(lambda: metrics_refresh(as_of=as_of, groups=groups))
     run_id = new_run(scheme)
-    apply_s, run, apply_rec = timed(lambda: evaluation_run(run_id=run_id, refresh=False))
+    apply_s, run, apply_rec = timed(
+        lambda: evaluation_run(run_id=run_id, refresh=False, as_of=as_of)
+    )
     if run.status != "completed":
         raise SystemExit(f"evaluation of {scheme.code} ended {run.status}: {run.message}")
     return {
@@ -256,6 +260,7 @@ def evaluate(scheme: Any) -> dict[str, Any]:
         "stage_apply": apply_s,
         "evaluated": run.evaluated,
         "changed": run.changed,
+        "metrics_rows_written": rows,
         "recorders": (refresh_rec, apply_rec),
     }
 
@@ -301,7 +306,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         schemes = {code: preset_install(actor=None, code=code) for code in PRESETS}
     for code, scheme in [] if args.follow_ups_only else schemes.items():
         first_load = load_average()
-        first = evaluate(scheme)
+        first = evaluate(scheme, as_of)
         log(
             f"{code}: first evaluation refresh {first['refresh']:.1f}s, stage+apply "
             f"{first['stage_apply']:.1f}s ({first['changed']:,} changes)"
@@ -318,12 +323,23 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         }
     last: dict[str, dict[str, Any]] = {}
     for number in range(1, 0 if args.follow_ups_only else args.runs + 1):
+        # Run N is the daily evaluation N days later (with --same-day, today again): the
+        # windows move on, so customers' 12-month and 90-day figures and their tiers change
+        # as they would from one night to the next, over the same facts.
+        day = as_of if args.same_day else as_of + dt.timedelta(days=number)
         for code, scheme in schemes.items():
             samples = cases[code]["samples"]
             cases[code]["load_average_per_run"].append(load_average())
-            statement, params = bare_statement(code, as_of)
+            statement, params = bare_statement(code, day)
             bare_s, _row, bare_rec = timed(lambda s=statement, p=params: bare_run(s, p))
-            result = evaluate(scheme)
+            result = evaluate(scheme, day)
+            cases[code].setdefault("per_run", []).append(
+                {
+                    "as_of": day.isoformat(),
+                    "metrics_rows_written": result["metrics_rows_written"],
+                    "changed": result["changed"],
+                }
+            )
             samples["bare"].append(bare_s)
             samples["refresh"].append(result["refresh"])
             samples["stage_apply"].append(result["stage_apply"])
@@ -431,6 +447,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="timed evaluations per preset")
     parser.add_argument("--out", help="also write the JSON here; {vendor} is replaced")
     parser.add_argument("--explain", action="store_true", help="print slow statements' plans")
+    parser.add_argument(
+        "--same-day",
+        action="store_true",
+        help="evaluate every run as of today (default: run N as of N days later)",
+    )
     parser.add_argument(
         "--follow-ups-only",
         action="store_true",

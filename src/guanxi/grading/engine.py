@@ -19,6 +19,7 @@ Every method honours `config["eligible"]`, a condition a customer must meet to b
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,10 +35,20 @@ from guanxi.grading.models import Method, Scheme, Tier
 
 @dataclass
 class Compiled:
-    """A scheme as SQL: rows of (customer_id, tier_id, score, explanation)."""
+    """A scheme as SQL over every customer (alias c) and their metrics (alias m, maybe absent).
 
-    select: str
-    params: list[Any]
+    `tier` is the rule's tier for an eligible customer and NULL for everyone else; `score`
+    the method's score; `explanation` the (name, expression) pairs shown beside the grade.
+    Each SQL text is followed by its own parameters.
+    """
+
+    source: str
+    source_params: list[Any]
+    tier: str
+    tier_params: list[Any]
+    score: str
+    score_params: list[Any]
+    explanation: list[tuple[str, str]]
     reads: list[str] = field(default_factory=list)
 
 
@@ -84,14 +95,21 @@ def _case(
     return f"CAST(CASE {' '.join(parts)} ELSE %s END AS BIGINT)", [*params, fallback]
 
 
-def compile_scheme(scheme: Scheme) -> Compiled:
-    """Validate the scheme and turn it into SQL; DomainError names the first problem."""
+def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
+    """Validate the scheme and turn it into SQL as of a date (default today); DomainError
+    names the first problem."""
+    as_of = as_of or timezone.localdate()
     tiers = _tiers(scheme)
     config = scheme.config or {}
     fallback = next((tier.pk for tier in tiers if tier.is_fallback), None)
     by_code = {tier.code: tier for tier in tiers}
     extra: set[str] = set()
-    source = "customers_customer c JOIN grading_customermetrics m ON m.customer_id = c.id"
+
+    def metric_expr(name: str) -> str:
+        return metrics.column(name, as_of)
+
+    # Every customer, graded or not: one not (or no longer) eligible gets no tier.
+    source = "customers_customer c LEFT JOIN grading_customermetrics m ON m.customer_id = c.id"
     source_params: list[Any] = []
     score_sql, score_params = "''", list[Any]()
     reads: list[str] = []
@@ -123,15 +141,14 @@ def compile_scheme(scheme: Scheme) -> Compiled:
             seen_metrics.add(metric)
             order = "DESC" if dimension.get("better") == "lower" else "ASC"
             windows.append(
-                f"NTILE({buckets}) OVER (ORDER BY {metrics.column(metric)} {order}, c.id) "
+                f"NTILE({buckets}) OVER (ORDER BY {metric_expr(metric)} {order}, c.id) "
                 f"AS {name}_score"
             )
             extra.add(f"{name}_score")
             reads.append(metric)
-        eligible_sql, eligible_params = conditions.to_sql(eligible, metrics.column)
+        eligible_sql, eligible_params = conditions.to_sql(eligible, metric_expr)
         source = (
-            f"customers_customer c JOIN grading_customermetrics m ON m.customer_id = c.id "
-            f"JOIN (SELECT c.id AS customer_id, {', '.join(windows)} "
+            f"{source} LEFT JOIN (SELECT c.id AS customer_id, {', '.join(windows)} "
             f"FROM customers_customer c JOIN grading_customermetrics m ON m.customer_id = c.id "
             f"WHERE {_kinds_sql(scheme)} AND c.status <> 'merged' AND {eligible_sql}) q "
             f"ON q.customer_id = c.id"
@@ -144,7 +161,7 @@ def compile_scheme(scheme: Scheme) -> Compiled:
         score_sql = " || ".join(score_parts)
 
     def column(name: str) -> str:
-        return f"q.{name}" if name in extra else metrics.column(name)
+        return f"q.{name}" if name in extra else metric_expr(name)
 
     branches: list[tuple[str, list[Any], int]] = []
     if scheme.method in (Method.THRESHOLDS, Method.QUANTILES):
@@ -178,11 +195,10 @@ def compile_scheme(scheme: Scheme) -> Compiled:
         if rest not in by_code:
             raise DomainError(_("Name the tier for the rest."), field="rest")
         fallback = by_code[rest].pk
-        value = metrics.column(metric)
-        eligible_sql, eligible_params = conditions.to_sql(eligible, metrics.column)
+        value = metric_expr(metric)
+        eligible_sql, eligible_params = conditions.to_sql(eligible, metric_expr)
         source = (
-            f"customers_customer c JOIN grading_customermetrics m ON m.customer_id = c.id "
-            f"JOIN (SELECT c.id AS customer_id, "
+            f"{source} LEFT JOIN (SELECT c.id AS customer_id, "
             f"SUM(COALESCE({value}, 0)) OVER (ORDER BY COALESCE({value}, 0) DESC, c.id "
             f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - COALESCE({value}, 0) AS before, "
             f"SUM(COALESCE({value}, 0)) OVER () AS total "
@@ -203,8 +219,8 @@ def compile_scheme(scheme: Scheme) -> Compiled:
             if code not in by_code:
                 raise DomainError(_("Choose a tier for every cell of the matrix."), field="cells")
             x_high, y_high = cell.startswith("high"), cell.endswith("_high")
-            x_sql = f"{metrics.column(axes['x']['metric'])} {'>=' if x_high else '<'} %s"
-            y_sql = f"{metrics.column(axes['y']['metric'])} {'>=' if y_high else '<'} %s"
+            x_sql = f"{metric_expr(axes['x']['metric'])} {'>=' if x_high else '<'} %s"
+            y_sql = f"{metric_expr(axes['y']['metric'])} {'>=' if y_high else '<'} %s"
             branches.append(
                 (
                     f"(({x_sql}) AND ({y_sql}))",
@@ -216,19 +232,26 @@ def compile_scheme(scheme: Scheme) -> Compiled:
         raise DomainError(_("Unknown method."), field="method")
 
     case_sql, case_params = _case(branches, fallback)
-    explanation = sql.json_object(
-        [(name, column(name)) for name in dict.fromkeys(reads)]
-        + [(name, f"q.{name}") for name in sorted(extra)]
-    )
-    where_sql, where_params = "1=1", []
+    explanation = [(name, column(name)) for name in dict.fromkeys(reads)] + [
+        (name, f"q.{name}") for name in sorted(extra)
+    ]
     if scheme.method in (Method.THRESHOLDS, Method.MATRIX):
-        eligible_sql, eligible_params = conditions.to_sql(eligible, metrics.column)
-        where_sql = f"{_kinds_sql(scheme)} AND c.status <> 'merged' AND {eligible_sql}"
+        eligible_sql, eligible_params = conditions.to_sql(eligible, metric_expr)
+        where_sql = (
+            f"m.customer_id IS NOT NULL AND {_kinds_sql(scheme)} AND c.status <> 'merged' "
+            f"AND {eligible_sql}"
+        )
         where_params = [*_kinds_params(scheme), *eligible_params]
-    select = f"SELECT c.id, {case_sql}, {score_sql}, {explanation} FROM {source} WHERE {where_sql}"
+    else:  # the sub-query q holds exactly the eligible customers
+        where_sql, where_params = "q.customer_id IS NOT NULL", []
     return Compiled(
-        select=select,
-        params=[*case_params, *score_params, *source_params, *where_params],
+        source=source,
+        source_params=source_params,
+        tier=f"CASE WHEN {where_sql} THEN {case_sql} END",
+        tier_params=[*where_params, *case_params],
+        score=f"CASE WHEN {where_sql} THEN {score_sql} ELSE '' END",
+        score_params=[*where_params, *score_params],
+        explanation=explanation,
         reads=list(dict.fromkeys(reads)),
     )
 
@@ -242,23 +265,73 @@ def _kinds_params(scheme: Scheme) -> list[Any]:
     return list(scheme.kinds or [])
 
 
-def stage(run_id: int, compiled: Compiled) -> int:
-    """Write the scheme's grades for every eligible customer into the staging table.
+def stage(run_id: int, scheme_id: int, compiled: Compiled, *, changes_only: bool = True) -> int:
+    """Grade every customer in one pass and write the rows to apply into the staging table.
 
-    Call inside a transaction: on PostgreSQL the quantile sorts get `work_mem` enough to stay
-    in memory, and the staging table is analysed afterwards so that applying plans joins for
-    its real size (it is emptied after every run, so its statistics are always stale).
+    With `changes_only` (an evaluation) only customers whose grade changes are staged: a
+    new or different rule tier or score, an override that ran out, or a grade to remove
+    (staged with no tier) — so a run over unchanged facts writes next to nothing and builds
+    explanations only for the rows it writes. Without it (a preview) every eligible customer
+    is staged. Call inside a transaction: on PostgreSQL the quantile sorts get `work_mem`
+    enough to stay in memory, and the staging table is analysed afterwards so that applying
+    plans joins for its real size.
     """
+    now = sql.timestamp(timezone.now())
+    values = [
+        f"{expression} AS x{number}"
+        for number, (_name, expression) in enumerate(compiled.explanation)
+    ]
+    explanation = sql.json_object(
+        [(name, f"d.x{number}") for number, (name, _expr) in enumerate(compiled.explanation)]
+    )
+    still = _active_override("g")
+    inner = f"""SELECT c.id AS customer_id, {compiled.tier} AS tier_id,
+            COALESCE({compiled.score}, '') AS score, g.customer_id AS graded,
+            g.rule_tier_id AS rule_tier_id, g.score AS old_score,
+            CASE WHEN g.override_tier_id IS NOT NULL AND NOT {still} THEN 1 ELSE 0 END
+                AS expired
+            {"".join(", " + value for value in values)}
+        FROM {compiled.source}
+        LEFT JOIN grading_customergrade g ON g.customer_id = c.id AND g.scheme_id = %s
+        {sql.fence()}"""
+    if changes_only:
+        wanted = f"""(d.tier_id IS NULL AND d.graded IS NOT NULL)
+            OR {sql.distinct("d.tier_id", "d.rule_tier_id")}
+            OR (d.graded IS NOT NULL AND ({sql.distinct("d.score", "d.old_score")}
+                                          OR d.expired = 1))"""
+    else:
+        wanted = "d.tier_id IS NOT NULL"
     with connection.cursor() as cursor:
         sql.tune_for_staging()
         cursor.execute(
             "INSERT INTO grading_gradestage (run_id, customer_id, tier_id, score, explanation) "
-            f"SELECT %s, staged.* FROM ({compiled.select}) staged",
-            [run_id, *compiled.params],
+            f"SELECT %s, d.customer_id, d.tier_id, d.score, "
+            f"CASE WHEN d.tier_id IS NULL THEN '' ELSE {explanation} END "
+            f"FROM ({inner}) d WHERE {wanted}",
+            [
+                run_id,
+                *compiled.tier_params,
+                *compiled.score_params,
+                now,
+                *compiled.source_params,
+                scheme_id,
+            ],
         )
         staged = int(cursor.rowcount)
         sql.analyze("grading_gradestage")
         return staged
+
+
+def graded(scheme_id: int, since: dt.datetime) -> int:
+    """How many customers hold a grade in the scheme, from the snapshot of an apply that
+    began at or after `since` (none: nobody is graded)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT COALESCE(SUM(customers), 0) FROM grading_tiersnapshot
+            WHERE scheme_id = %s AND taken_at >= %s""",
+            [scheme_id, sql.timestamp(since)],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def _active_override(alias: str) -> str:
@@ -269,7 +342,12 @@ def _active_override(alias: str) -> str:
 
 
 def apply(run_id: int, scheme_id: int) -> int:
-    """Swap the staged grades in: history for each change, then the upsert; returns changes."""
+    """Swap the staged changes in: history for each change, then the grades; returns changes.
+
+    The staging table holds only the customers whose grade changes (see `stage`): rows with
+    a tier are updated or inserted, rows without one lose their grade. Every statement reads
+    the staged rows and reaches the grades through their (scheme, customer) key.
+    """
     now = sql.timestamp(timezone.now())
     active = _active_override("g")
     effective = f"CASE WHEN {active} THEN g.override_tier_id ELSE s.tier_id END"
@@ -285,7 +363,8 @@ def apply(run_id: int, scheme_id: int) -> int:
             FROM grading_gradestage s
             LEFT JOIN grading_customergrade g
                 ON g.customer_id = s.customer_id AND g.scheme_id = %s
-            WHERE s.run_id = %s AND {sql.distinct("g.tier_id", effective)}""",
+            WHERE s.run_id = %s AND s.tier_id IS NOT NULL
+                AND {sql.distinct("g.tier_id", effective)}""",
             [scheme_id, now, now, now, run_id, scheme_id, run_id, now],
         )
         changed = int(cursor.rowcount)
@@ -295,24 +374,22 @@ def apply(run_id: int, scheme_id: int) -> int:
                 (customer_id, scheme_id, from_tier_id, to_tier_id, changed_at, reason,
                  explanation, run_id)
             SELECT g.customer_id, g.scheme_id, g.tier_id, NULL, %s, 'evaluation', '', %s
-            FROM grading_customergrade g
-            WHERE g.scheme_id = %s AND g.tier_id IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM grading_gradestage s
-                WHERE s.run_id = %s AND s.customer_id = g.customer_id)""",
+            FROM grading_gradestage s
+            JOIN grading_customergrade g
+                ON g.customer_id = s.customer_id AND g.scheme_id = %s
+            WHERE s.run_id = %s AND s.tier_id IS NULL AND g.tier_id IS NOT NULL""",
             [now, run_id, scheme_id, run_id],
         )
         changed += int(cursor.rowcount)
         cursor.execute(
-            """DELETE FROM grading_customergrade WHERE scheme_id = %s AND NOT EXISTS (
-                SELECT 1 FROM grading_gradestage s
-                WHERE s.run_id = %s AND s.customer_id = grading_customergrade.customer_id)""",
+            """DELETE FROM grading_customergrade WHERE scheme_id = %s AND customer_id IN (
+                SELECT s.customer_id FROM grading_gradestage s
+                WHERE s.run_id = %s AND s.tier_id IS NULL)""",
             [scheme_id, run_id],
         )
-        # Only grades whose rule tier or score changed, or whose override ran out, are
-        # written: an unchanged grade keeps the explanation of the run that set it. An
-        # UPDATE … FROM the stage touches only those rows (an upsert would arbitrate a
-        # conflict for every staged row while writing nothing), then customers graded for
-        # the first time are inserted through an anti-join.
+        # Rule tier or score changed, or the override ran out: the grade takes the staged
+        # values and the explanation of this run; customers graded for the first time are
+        # inserted through an anti-join.
         still = _active_override("g")
         cursor.execute(
             f"""UPDATE grading_customergrade AS g SET
@@ -323,11 +400,9 @@ def apply(run_id: int, scheme_id: int) -> int:
                 explanation = s.explanation,
                 evaluated_at = %s
             FROM grading_gradestage s
-            WHERE s.run_id = %s AND g.scheme_id = %s AND g.customer_id = s.customer_id
-                AND ({sql.distinct("g.rule_tier_id", "s.tier_id")}
-                     OR {sql.distinct("g.score", "s.score")}
-                     OR (g.override_tier_id IS NOT NULL AND NOT {still}))""",
-            [now, now, now, run_id, scheme_id, now],
+            WHERE s.run_id = %s AND s.tier_id IS NOT NULL AND g.scheme_id = %s
+                AND g.customer_id = s.customer_id""",
+            [now, now, now, run_id, scheme_id],
         )
         cursor.execute(
             """INSERT INTO grading_customergrade
@@ -335,11 +410,13 @@ def apply(run_id: int, scheme_id: int) -> int:
                  evaluated_at, override_reason)
             SELECT s.customer_id, %s, s.tier_id, s.tier_id, s.score, s.explanation, %s, ''
             FROM grading_gradestage s
-            WHERE s.run_id = %s AND NOT EXISTS (
+            WHERE s.run_id = %s AND s.tier_id IS NOT NULL AND NOT EXISTS (
                 SELECT 1 FROM grading_customergrade g
                 WHERE g.scheme_id = %s AND g.customer_id = s.customer_id)""",
             [scheme_id, now, run_id, scheme_id],
         )
+        if int(cursor.rowcount) > 10_000:
+            sql.analyze("grading_customergrade")
         cursor.execute("DELETE FROM grading_gradestage WHERE run_id = %s", [run_id])
         cursor.execute(
             """INSERT INTO grading_tiersnapshot (scheme_id, tier_id, taken_at, customers)

@@ -1,9 +1,9 @@
 """The metric catalogue and its refresh: every metric for every customer in set-based SQL.
 
 `metrics_refresh` brings grading_customermetrics up to date from orders, invoices, holdings
-and interactions (the groups asked for) in one UPDATE … FROM of grouped sub-queries (no
-per-customer Python), after adding rows for new customers, inside one transaction, so a
-failure leaves the previous metrics in place.
+and interactions (the groups asked for): one pass over grouped sub-queries (no per-customer
+Python) collects the new and changed rows, which are then written, inside one transaction,
+so a failure leaves the previous metrics in place.
 """
 
 from __future__ import annotations
@@ -144,10 +144,20 @@ DERIVED = {"assets_and_loans": "(m.monthly_average_assets + m.loan_balance)"}
 VALID_ORDER_STATUSES = ("confirmed", "shipped", "completed")
 
 
-def column(name: str) -> str:
-    """The SQL expression of a metric (alias m) or custom field (alias c); KeyError if unknown."""
+# Metrics that grow by one a day with nothing else changing: stored as of the row's own
+# `as_of` (the last refresh that changed the row) and aged to the evaluation date when read,
+# so that a daily refresh rewrites only the customers whose facts changed.
+AGEING = ("recency_days", "tenure_days")
+
+
+def column(name: str, as_of: dt.date | None = None) -> str:
+    """The SQL expression of a metric (alias m) or custom field (alias c); KeyError if unknown.
+
+    With `as_of`, the ageing metrics (AGEING) are read as of that date."""
     if name in DERIVED:
         return DERIVED[name]
+    if name in AGEING and as_of is not None:
+        return f"(m.{name} + {sql.days_between(sql.date_literal(as_of), 'm.as_of')})"
     if name in CATALOGUE:
         return f"m.{name}"
     if name.startswith("custom."):
@@ -315,11 +325,12 @@ def _interactions_part(end: Any, t90: Any) -> _Part | None:
 def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = None) -> int:
     """Recompute customers' metrics as of a date (default today); returns the rows written.
 
-    Only the given metric groups (default: all, see GROUPS) are recomputed, in one
-    UPDATE … FROM the aggregate that writes a row only when one of its values changed, so a
-    refresh over unchanged facts reads the source tables and writes (almost) nothing. A
-    row's `as_of` and `refreshed_at` are those of the last refresh that changed it. Metrics
-    of merged customers are dropped. One transaction: a failure keeps the previous metrics.
+    Only the given metric groups (default: all, see GROUPS) are recomputed, and a row is
+    written only when one of its values changed (or the customer is new), so a refresh over
+    unchanged facts reads the source tables once and writes (almost) nothing. A row's
+    `as_of` and `refreshed_at` are those of the last refresh that changed it; the ageing
+    metrics (AGEING) are stored as of that date. Metrics of merged customers are dropped.
+    One transaction: a failure keeps the previous metrics.
     """
     as_of = as_of or timezone.localdate()
     wanted = set(GROUPS) if groups is None else set(groups)
@@ -346,50 +357,56 @@ def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = N
     from guanxi.grading.models import CustomerMetrics
 
     nullable = {field.name for field in CustomerMetrics._meta.concrete_fields if field.null}
-    target = "grading_customermetrics"
-    # Customers without a row get one with empty values, stamped with this refresh's time;
-    # the UPDATE … FROM the aggregate then writes only the rows whose values differ (or that
-    # were just added), instead of arbitrating a conflict for every customer as an upsert does.
-    defaults = [
-        (name, "NULL" if name in nullable else "0") for names in GROUPS.values() for name in names
-    ]
-    insert_new = f"""
-        INSERT INTO {target} (customer_id, as_of, refreshed_at, {", ".join(dict(defaults))})
-        SELECT c.id, %s, %s, {", ".join(dict(defaults).values())}
-        FROM customers_customer c
-        WHERE c.status <> 'merged' AND NOT EXISTS (
-            SELECT 1 FROM {target} t WHERE t.customer_id = c.id)
+    target, delta = "grading_customermetrics", "grading_metrics_delta"
+    # One pass over the customers, the aggregates and the stored rows collects the rows to
+    # write — customers without a row and rows whose values differ — into a scratch table;
+    # only those are then inserted or updated, so a refresh over unchanged facts reads the
+    # source tables once and writes (almost) nothing. (An upsert would arbitrate a conflict
+    # for every customer; an UPDATE … FROM plus an anti-join for new rows reads twice.)
+    # Each value is cast to its column's type, as stored: an average of 14.2857… must compare
+    # equal to the 14.29 stored. The ageing metrics follow from the order dates (compared)
+    # and the refresh date.
+    types = {
+        field.name: field.db_type(connection) for field in CustomerMetrics._meta.concrete_fields
+    }
+    selected = "".join(
+        f", {sql.cast(expression, types[name])} AS {name}"
+        for name, expression in zip(columns, expressions, strict=True)
+    )
+    changed = " OR ".join(
+        sql.distinct(f"t.{name}", f"src.{name}") for name in columns if name not in AGEING
+    )
+    collect = f"""
+        CREATE TEMPORARY TABLE {delta} AS
+        SELECT src.*, CASE WHEN t.customer_id IS NULL THEN 1 ELSE 0 END AS is_new
+        FROM (
+            SELECT c.id AS customer_id{selected}
+            FROM customers_customer c
+            {" ".join(part.join for part in parts)}
+            WHERE c.status <> 'merged'
+        ) src
+        LEFT JOIN {target} t ON t.customer_id = src.customer_id
+        WHERE t.customer_id IS NULL OR {changed or "1 = 0"}
     """
-    statement = ""
-    if columns:
-        changed = " OR ".join(sql.distinct(f"t.{name}", f"src.{name}") for name in columns)
-        assignments = ", ".join(f"{name} = src.{name}" for name in columns)
-        # Each value in its column's type, as an upsert's `excluded` row would hold it: an
-        # average of 14.2857… must compare equal to the 14.29 stored.
-        types = {
-            field.name: field.db_type(connection) for field in CustomerMetrics._meta.concrete_fields
-        }
-        selected = ", ".join(
-            f"{sql.cast(expression, types[name])} AS {name}"
-            for name, expression in zip(columns, expressions, strict=True)
-        )
-        statement = f"""
-            UPDATE {target} AS t SET {assignments}, as_of = %s, refreshed_at = %s
-            FROM (
-                SELECT c.id AS customer_id, {selected}
-                FROM customers_customer c
-                {" ".join(part.join for part in parts)}
-                WHERE c.status <> 'merged'
-            ) src
-            WHERE t.customer_id = src.customer_id AND ({changed} OR t.refreshed_at = %s)
-        """
-    params: list[Any] = [
-        as_of,
-        now,
+    collect_params: list[Any] = [
         *[value for part in parts for value in part.column_params],
         *[value for part in parts for value in part.join_params],
-        now,
     ]
+    assignments = "".join(f", {name} = d.{name}" for name in columns)
+    update = f"""
+        UPDATE {target} AS t SET as_of = %s, refreshed_at = %s{assignments}
+        FROM {delta} d WHERE d.customer_id = t.customer_id AND d.is_new = 0
+    """
+    # New rows: this refresh's values, empty values for the groups not refreshed.
+    values = {
+        name: "NULL" if name in nullable else "0" for names in GROUPS.values() for name in names
+    }
+    values.update({name: f"d.{name}" for name in columns})
+    insert = f"""
+        INSERT INTO {target} (customer_id, as_of, refreshed_at, {", ".join(values)})
+        SELECT d.customer_id, %s, %s, {", ".join(values.values())}
+        FROM {delta} d WHERE d.is_new = 1
+    """
     with transaction.atomic():
         sql.tune_for_aggregation()
         sql.prefer_merge_joins()
@@ -398,8 +415,12 @@ def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = N
                 f"DELETE FROM {target} WHERE customer_id IN "
                 "(SELECT id FROM customers_customer WHERE status = 'merged')"
             )
-            cursor.execute(insert_new, [as_of, now])
-            if not statement:
-                return int(cursor.rowcount)
-            cursor.execute(statement, params)
-            return int(cursor.rowcount)
+            cursor.execute(f"DROP TABLE IF EXISTS {delta}")
+            cursor.execute(collect, collect_params)
+            sql.analyze(delta)
+            cursor.execute(update, [as_of, now])
+            written = int(cursor.rowcount)
+            cursor.execute(insert, [as_of, now])
+            written += int(cursor.rowcount)
+            cursor.execute(f"DROP TABLE {delta}")
+            return written

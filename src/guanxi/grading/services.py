@@ -261,24 +261,27 @@ def evaluation_run(
     EvaluationRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
     scheme = run.scheme
     try:
-        compiled = engine.compile_scheme(scheme)
+        compiled = engine.compile_scheme(scheme, as_of)
         if refresh:
             _progress(run, "metrics", 10)
             metrics_refresh(as_of=as_of, groups=groups_for(compiled.reads))
         _progress(run, "grading", 50)
         with transaction.atomic():
-            evaluated = engine.stage(run.pk, compiled)
+            staged = engine.stage(run.pk, scheme.pk, compiled, changes_only=not run.is_preview)
         _progress(run, "saving", 80)
         if run.is_preview:
+            evaluated = staged
             result = engine.preview_matrix(run.pk, scheme.pk)
             changed = sum(
                 move["customers"] for move in result["moves"] if move["from"] != move["to"]
             )
         else:
+            applied_at = timezone.now()
             with transaction.atomic():
                 changed = engine.apply(run.pk, scheme.pk)
                 _follow_through(run, scheme)
                 Scheme.objects.filter(pk=scheme.pk).update(last_evaluated_at=timezone.now())
+            evaluated = engine.graded(scheme.pk, applied_at)
             result = {}
     except Exception as error:  # the run records why it failed; the caller sees the status
         _discard_stage(run.pk)

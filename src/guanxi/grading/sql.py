@@ -51,6 +51,17 @@ def cast(expression: str, db_type: str | None) -> str:
     return expression
 
 
+def date_literal(value: dt.date) -> str:
+    """A date as an SQL literal (from a date object only, never from input text)."""
+    return f"'{dt.date.fromordinal(value.toordinal()).isoformat()}'"
+
+
+def fence() -> str:
+    """Ends a sub-query that PostgreSQL must not fold into the outer query (so its computed
+    columns are computed once per row, not once per reference)."""
+    return "OFFSET 0" if is_postgres() else ""
+
+
 def text(expression: str) -> str:
     return f"CAST({expression} AS VARCHAR(20))"
 

@@ -391,3 +391,55 @@ def test_the_scheduler_starts_daily_schemes(customer_with: Any) -> None:
         scheduled_evaluations_task.run()
 
     assert list(EvaluationRun.objects.values_list("scheme__code", flat=True)) == ["wealth-tier"]
+
+
+def test_a_run_over_unchanged_facts_rewrites_no_grade(customer_with: Any) -> None:
+    customers = [customer_with(monthly_average_assets=Decimal(v)) for v in ("6000000", "50")]
+    scheme = preset_install(actor=None, code="wealth-tier")
+    _evaluate(scheme)
+    stamped = dict(CustomerGrade.objects.values_list("customer_id", "evaluated_at"))
+
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        run = _evaluate(scheme)
+
+    assert (run.evaluated, run.changed) == (2, 0)
+    assert dict(CustomerGrade.objects.values_list("customer_id", "evaluated_at")) == stamped
+    assert {c.pk for c in customers} == set(stamped)
+
+
+def test_a_customer_no_longer_eligible_loses_the_grade_with_a_history_row(
+    customer_with: Any,
+) -> None:
+    company = customer_with(
+        kind="enterprise", custom={"annual_profit": 5_000_000, "profit_growth": 30}
+    )
+    scheme = preset_install(actor=None, code="operating-condition")
+    _evaluate(scheme)
+    assert CustomerGrade.objects.filter(customer=company, scheme=scheme).exists()
+    type(company).objects.filter(pk=company.pk).update(kind="person")
+
+    run = _evaluate(scheme)
+
+    assert not CustomerGrade.objects.filter(customer=company, scheme=scheme).exists()
+    assert list(GradeChange.objects.filter(run=run).values_list("customer_id", "to_tier")) == [
+        (company.pk, None)
+    ]
+    assert (run.evaluated, run.changed) == (0, 1)
+
+
+def test_days_since_the_last_order_are_read_as_of_the_evaluation_date(
+    customer_with: Any,
+) -> None:
+    # Metrics last changed 100 days ago, when the last order was 300 days old: on the day of
+    # the evaluation it is 400 days old, past the 365 days of "churned".
+    customer = customer_with(order_count=3, recency_days=300, tenure_days=900)
+    CustomerMetrics.objects.filter(customer=customer).update(
+        as_of=timezone.localdate() - dt.timedelta(days=100)
+    )
+    import json
+
+    _evaluate(preset_install(actor=None, code="lifecycle"))
+
+    grade = CustomerGrade.objects.get(customer=customer)
+    assert grade.tier.code == "churned"
+    assert json.loads(grade.explanation)["recency_days"] == 400
