@@ -89,6 +89,92 @@ def lead_auto_assign(lead: Lead) -> User | None:
     return None
 
 
+@transaction.atomic
+def leads_auto_assign(leads: list[Lead]) -> list[str]:
+    """`lead_auto_assign` over a batch of unsaved, unowned leads of one team, as if they
+    arrived one by one: the rules are locked and read once, each round-robin cursor moves
+    through its members in memory and is written once, workload counts are read once and
+    grow with each lead handed out. Sets owner, team and assigned_at; returns each lead's
+    assignment note ("rule: owner", or "" for a lead left in the pool)."""
+    if not leads:
+        return []
+    team_ids = {lead.team_id for lead in leads}
+    if len(team_ids) != 1:
+        raise ValueError("leads_auto_assign takes the leads of one team")
+    rules_qs = AssignmentRule.objects.filter(is_active=True).select_for_update()
+    if leads[0].team_id is not None:
+        rules_qs = rules_qs.filter(
+            Q(team_id=leads[0].team_id) | Q(team__path__startswith=_path(leads[0]))
+        )
+    rules = list(rules_qs.order_by("position", "pk"))
+    members: dict[int, list[User]] = {rule.pk: [] for rule in rules}
+    through = AssignmentRule.members.through
+    users_by_pk: dict[int, User] = {}
+    if rules:
+        links = list(
+            through.objects.filter(assignmentrule_id__in=list(members), user__is_active=True)
+            .select_related("user__team")
+            .order_by("user_id")
+        )
+        for link in links:
+            members[link.assignmentrule_id].append(link.user)
+            users_by_pk[link.user_id] = link.user
+    bare_teams = sorted({rule.team_id for rule in rules if not members[rule.pk]})
+    by_team: dict[int, list[User]] = {}
+    for user in (
+        User.objects.filter(team_id__in=bare_teams, is_active=True)
+        .select_related("team")
+        .order_by("pk")
+        if bare_teams
+        else []
+    ):
+        by_team.setdefault(user.team_id or 0, []).append(users_by_pk.setdefault(user.pk, user))
+    for rule in rules:
+        if not members[rule.pk]:
+            members[rule.pk] = by_team.get(rule.team_id, [])
+    loaded = sorted(
+        {
+            user.pk
+            for rule in rules
+            if rule.method == AssignmentMethod.WORKLOAD
+            for user in members[rule.pk]
+        }
+    )
+    loads: dict[int, int] = dict.fromkeys(loaded, 0)
+    if loaded:
+        loads.update(
+            Lead.objects.filter(owner_id__in=loaded, status__in=OPEN_STATUSES)
+            .values("owner")
+            .annotate(n=Count("pk"))
+            .values_list("owner", "n")
+        )
+    moved: set[int] = set()
+    now = timezone.now()
+    notes: list[str] = []
+    for lead in leads:
+        note = ""
+        for rule in rules:
+            candidates = members[rule.pk]
+            if not _matches(rule, lead) or not candidates:
+                continue
+            if rule.method == AssignmentMethod.WORKLOAD:
+                owner = min(candidates, key=lambda member: (loads[member.pk], member.pk))
+            else:
+                owner = _next_in_turn(rule, candidates)
+            rule.last_user_id = owner.pk
+            moved.add(rule.pk)
+            if owner.pk in loads:
+                loads[owner.pk] += 1
+            lead.owner, lead.team, lead.assigned_at = owner, owner.team, now
+            note = f"{rule.name}: {owner}"
+            break
+        notes.append(note)
+    for rule in rules:
+        if rule.pk in moved:
+            AssignmentRule.objects.filter(pk=rule.pk).update(last_user_id=rule.last_user_id)
+    return notes
+
+
 def _path(lead: Lead) -> str:
     team = lead.team
     return team.path if team is not None and team.path else "/-/"

@@ -5,8 +5,9 @@ run and revert).
 A batch looks its industries and the blind indexes of earlier imported leads up in a few
 set-based queries and validates every row with the leads' own checks (the phone and email
 normalisers customers use; errors name the file's column). A valid row becomes a lead with
-source "import" through the same creation path as a manual lead (duplicate check against
-customers and open leads, assignment rules, scoring). A row whose phone or email already
+source "import"; each batch is created together by `leads_bulk_create`, which does what
+the manual path does one lead at a time (duplicate check against customers and open leads,
+assignment rules, scoring) in a constant number of queries. A row whose phone or email already
 belongs to a lead created by an import is skipped, so importing the same file twice creates
 nothing new. Revert deletes the job's leads not edited since.
 """
@@ -33,7 +34,7 @@ from guanxi.customers.models import (
     Industry,
 )
 from guanxi.leads.models import Lead, LeadSource
-from guanxi.leads.services import _create_lead, lead_apply
+from guanxi.leads.services import lead_apply, leads_bulk_create
 
 CHUNK = 500
 
@@ -201,28 +202,26 @@ def _actor(job: ImportJob) -> Any:
 
 
 def write_batch(job: ImportJob, outcome: Outcome) -> None:
-    """Create the batch's leads like manual ones (match, assignment rules, scoring) in the
-    caller's transaction, with the row log (what to revert) and the row errors."""
+    """Create the batch's leads together like manual ones (match, assignment rules, scoring;
+    `leads_bulk_create`, a constant number of queries) in the caller's transaction, with the
+    row log (what to revert) and the row errors."""
     actor = _actor(job)
-    log: list[ImportedRow] = []
-    for row, _none in outcome.created:
-        lead = _create_lead(
-            actor=actor,
-            values={**row.values, "source": LeadSource.IMPORT},
-            source=LeadSource.IMPORT,
-            team=actor.team,
-            auto_assign=True,
+    leads = leads_bulk_create(
+        actor=actor,
+        rows=[row.values for row, _none in outcome.created],
+        source=LeadSource.IMPORT,
+    )
+    log: list[ImportedRow] = [
+        ImportedRow(
+            job=job,
+            row_number=row.number,
+            customer_id=lead.matched_customer_id,
+            action=ImportAction.CREATED,
+            before={"model": "lead", "id": lead.pk},
+            customer_version_after=lead.version,
         )
-        log.append(
-            ImportedRow(
-                job=job,
-                row_number=row.number,
-                customer_id=lead.matched_customer_id,
-                action=ImportAction.CREATED,
-                before={"model": "lead", "id": lead.pk},
-                customer_version_after=lead.version,
-            )
-        )
+        for (row, _none), lead in zip(outcome.created, leads, strict=True)
+    ]
     log += [
         ImportedRow(job=job, row_number=row.number, action=ImportAction.SKIPPED)
         for row in outcome.skipped

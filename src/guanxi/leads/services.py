@@ -9,17 +9,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from guanxi.accounts.models import Team, User
 from guanxi.core import events
 from guanxi.core.errors import DomainError, check_version
 from guanxi.core.permissions import has_perm, require_perm
 from guanxi.customers import services as customer_services
+from guanxi.customers.imports import writes
 from guanxi.customers.models import Customer, CustomerKind, CustomerStatus, Industry, SizeBand
 from guanxi.customers.normalise import FieldError, clean_email, clean_phone, name_key
 from guanxi.leads.models import (
@@ -43,6 +45,7 @@ TEXT_LIMITS = {
     "source_detail": 300,
     "message": 5000,
 }
+CHUNK = 500
 PERSONAL_FIELDS = ("phone", "email")
 MASKED_HISTORY_FIELDS = {"phone": "phone", "email": "email"}
 
@@ -536,3 +539,244 @@ def lead_assign(*, actor: User, lead: Lead, owner: User, version: int | None = N
     event_add(lead, LeadEventKind.ASSIGNED, actor=actor, detail=str(owner))
     _announce_assignment(lead)
     return lead
+
+
+# --- many leads at once -----------------------------------------------------------------------
+
+IN_CHUNK = 2000  # values per IN list: one query for an import batch of 1,000 rows
+
+
+def _chunks(values: list[Any], size: int = IN_CHUNK) -> list[list[Any]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _iexact_fold(text: str) -> str:
+    """What `name__iexact` compares on this database: SQLite's LIKE folds ASCII letters
+    only, PostgreSQL compares UPPER() of both sides."""
+    if connection.vendor == "sqlite":
+        return text.translate(_ASCII_LOWER)
+    return text.upper()
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def leads_match(leads: list[Lead]) -> None:
+    """`lead_match` for a whole batch of unsaved leads in a few queries: each lead gets the
+    customer and the open lead the single path would find, the open leads including the
+    batch's earlier ones (the single path saves them first), which `duplicate_in_batch`
+    records as positions to resolve once they have keys."""
+    from guanxi.customers.models import ContactMethod
+
+    indexes = sorted(
+        {value for lead in leads for value in (lead.phone_index, lead.email_index) if value}
+    )
+    keys = sorted({lead.company_key for lead in leads if lead.company_key})
+    live = Customer.objects.exclude(status=CustomerStatus.MERGED)
+    by_index: dict[str, set[int]] = {}
+    lead_by_index: dict[str, set[int]] = {}
+    for chunk in _chunks(indexes):
+        for pk, phone, email in live.filter(
+            Q(phone_index__in=chunk) | Q(email_index__in=chunk)
+        ).values_list("pk", "phone_index", "email_index"):
+            for value in (phone, email):
+                by_index.setdefault(value, set()).add(pk)
+        for pk, value in ContactMethod.objects.filter(
+            value_index__in=chunk, customer__in=live
+        ).values_list("customer_id", "value_index"):
+            by_index.setdefault(value, set()).add(pk)
+        for pk, phone, email in Lead.objects.filter(
+            Q(phone_index__in=chunk) | Q(email_index__in=chunk), status__in=OPEN_STATUSES
+        ).values_list("pk", "phone_index", "email_index"):
+            for value in (phone, email):
+                lead_by_index.setdefault(value, set()).add(pk)
+    by_key: dict[str, int] = {}
+    lead_by_name: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(keys):
+        for pk, key in live.filter(name_key__in=chunk).values_list("pk", "name_key"):
+            by_key[key] = min(pk, by_key.get(key, pk))
+        for pk, key, name in Lead.objects.filter(
+            company_key__in=chunk, status__in=OPEN_STATUSES
+        ).values_list("pk", "company_key", "name"):
+            folded = (key, _iexact_fold(name))
+            lead_by_name[folded] = min(pk, lead_by_name.get(folded, pk))
+    customer_ids: list[int | None] = []
+    first_by_index: dict[str, int] = {}
+    first_by_name: dict[tuple[str, str], int] = {}
+    for position, lead in enumerate(leads):
+        own = [value for value in (lead.phone_index, lead.email_index) if value]
+        found = min((pk for value in own for pk in by_index.get(value, ())), default=None)
+        if found is None and lead.company_key:
+            found = by_key.get(lead.company_key)
+        customer_ids.append(found)
+        named = (lead.company_key, _iexact_fold(lead.name)) if lead.company_key else None
+        earlier = [pk for value in own for pk in lead_by_index.get(value, ())]
+        if named is not None and named in lead_by_name:
+            earlier.append(lead_by_name[named])
+        lead.duplicate_of_id = min(earlier, default=None)
+        lead.duplicate_in_batch = None  # type: ignore[attr-defined]  # read by leads_bulk_create
+        if lead.duplicate_of_id is None:
+            in_batch = [first_by_index[value] for value in own if value in first_by_index]
+            if named is not None and named in first_by_name:
+                in_batch.append(first_by_name[named])
+            lead.duplicate_in_batch = min(in_batch, default=None)  # type: ignore[attr-defined]
+        for value in own:
+            first_by_index.setdefault(value, position)
+        if named is not None:
+            first_by_name.setdefault(named, position)
+    wanted = sorted({pk for pk in customer_ids if pk is not None})
+    customers: dict[int, Customer] = {}
+    for chunk in _chunks(wanted):
+        customers.update(live.only("pk", "name").in_bulk(chunk))
+    for lead, customer_id in zip(leads, customer_ids, strict=True):
+        lead.matched_customer = customers[customer_id] if customer_id is not None else None
+
+
+def _history_rows(leads: list[Lead], team_id: int | None, now: Any) -> list[Any]:
+    """The history the single path leaves: each lead as created (unowned, in the creator's
+    team, unscored), then, for an assigned one, as the assignment saved it (still unscored;
+    the score is written with update())."""
+    history = Lead.history.model
+    user = history.get_default_history_user(leads[0])
+    tracked = [field.attname for field in history.tracked_fields]
+
+    def row(lead: Lead, kind: str, reason: str, **values: Any) -> Any:
+        state = {name: getattr(lead, name) for name in tracked}
+        state.update(score=0, score_breakdown=[], intent="", **values)
+        return history(
+            history_date=now,
+            history_user_id=getattr(user, "pk", None),
+            history_change_reason=reason,
+            history_type=kind,
+            **state,
+        )
+
+    created = [
+        row(lead, "+", "create", owner_id=None, team_id=team_id, assigned_at=None) for lead in leads
+    ]
+    return created + [row(lead, "~", "assign") for lead in leads if lead.owner_id is not None]
+
+
+@transaction.atomic
+def leads_bulk_create(
+    *, actor: User, rows: list[dict[str, Any]], source: str = LeadSource.IMPORT
+) -> list[Lead]:
+    """Create many leads in the actor's team like `lead_create(auto_assign=True)` would one
+    by one (sales.create): matched against customers, their contacts and the open leads (the
+    batch's earlier rows included), assigned by the active rules, scored, with the same
+    events, history and lead.created / lead.assigned events after commit.
+
+    A constant number of queries per batch; each new owner gets one notification for all
+    the batch's leads they received. A row that fails validation refuses the whole batch
+    (DomainError naming `rows.<position>.<field>`). Returns the leads in the rows' order.
+    """
+    from guanxi.leads import assignment, scoring
+
+    require_perm(actor, "sales.create")
+    leads: list[Lead] = []
+    for position, values in enumerate(rows):
+        lead = Lead(source=source, team=actor.team)
+        try:
+            lead_apply(lead, {**values, "source": source})
+        except DomainError as refused:
+            errors = [
+                {**item, "field": f"rows.{position}.{item.get('field', '')}"}
+                for item in refused.errors or [{"field": "", "message": str(refused)}]
+            ]
+            raise DomainError(errors[0]["message"], errors=errors) from refused
+        leads.append(lead)
+    if not leads:
+        return []
+    leads_match(leads)
+    picks = assignment.leads_auto_assign(leads)
+    now = timezone.now()
+    config = scoring.lead_settings()
+    rules = scoring._active_rules()
+    for lead in leads:
+        lead.score, lead.score_breakdown = scoring.score_of(
+            lead, rules=rules, events=[], config=config, now=now
+        )
+        lead.intent = scoring.intent_for(lead.score, config)
+        lead.scored_at = now
+    for lead, pk in zip(leads, writes.next_ids(Lead, len(leads)), strict=True):
+        lead.pk = pk
+    for lead in leads:
+        position = lead.duplicate_in_batch  # type: ignore[attr-defined]  # set by leads_match
+        if position is not None:
+            lead.duplicate_of_id = leads[position].pk
+    writes.insert_rows(Lead, leads)
+    for lead in leads:
+        lead._state.adding, lead._state.db = False, "default"
+    writes.insert_rows(Lead.history.model, _history_rows(leads, actor.team_id, now))
+    writes.insert_rows(LeadEvent, _creation_events(leads, picks, actor, now))
+    for lead in leads:
+        events.publish_on_commit("lead.created", lead_id=lead.pk)
+    for lead in leads:
+        if lead.owner_id is not None:
+            events.publish_on_commit("lead.assigned", lead_id=lead.pk, owner_id=lead.owner_id)
+    _announce_assignments(leads)
+    return leads
+
+
+def _creation_events(leads: list[Lead], picks: list[str], actor: User, now: Any) -> list[LeadEvent]:
+    """Each lead's created, duplicate and assigned events, in the single path's order."""
+    made: list[LeadEvent] = []
+    for lead, pick in zip(leads, picks, strict=True):
+        made.append(
+            LeadEvent(
+                lead=lead,
+                kind=LeadEventKind.CREATED,
+                actor=actor,
+                detail=lead.get_source_display()[:500],
+                occurred_at=now,
+            )
+        )
+        if lead.duplicate_of_id or lead.matched_customer_id:
+            detail = (
+                _("Matches existing customer %(name)s") % {"name": lead.matched_customer}
+                if lead.matched_customer
+                else _("Matches lead #%(pk)s") % {"pk": lead.duplicate_of_id}
+            )
+            made.append(
+                LeadEvent(
+                    lead=lead, kind=LeadEventKind.DUPLICATE, detail=detail[:500], occurred_at=now
+                )
+            )
+        if pick:
+            made.append(
+                LeadEvent(
+                    lead=lead, kind=LeadEventKind.ASSIGNED, detail=pick[:500], occurred_at=now
+                )
+            )
+    return made
+
+
+def _announce_assignments(leads: list[Lead]) -> None:
+    """One notification per owner after commit: the lead itself when it is the only one."""
+    per_owner: dict[User, list[Lead]] = {}
+    for lead in leads:
+        if lead.owner is not None:
+            per_owner.setdefault(lead.owner, []).append(lead)
+    messages: list[tuple[User, str, str]] = []
+    for owner, group in per_owner.items():
+        if len(group) == 1:
+            title = _("New lead assigned to you: %(lead)s") % {"lead": group[0]}
+            url = reverse("leads:detail", args=[group[0].pk])
+        else:
+            title = ngettext(
+                "%(n)s new lead assigned to you",
+                "%(n)s new leads assigned to you",
+                len(group),
+            ) % {"n": len(group)}
+            url = reverse("leads:list")
+        messages.append((owner, title, url))
+
+    def send() -> None:
+        for owner, title, url in messages:
+            try:
+                notify_user(owner, title=title, url=url)
+            except Exception:  # one failed notification must not stop the others
+                logger.exception("could not notify user %s of new leads", owner.pk)
+
+    if messages:
+        transaction.on_commit(send)
