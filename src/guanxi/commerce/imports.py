@@ -7,8 +7,12 @@ natural keys up in a few set-based queries, validates every row with the commerc
 checks (errors name the file's column), and writes the valid rows in bulk with the job's
 checkpoint in one transaction. A row whose natural key already exists (order or invoice
 number, a payment's reference for the customer, a customer's snapshot day) is skipped, so
-importing the same file twice creates nothing new. Revert deletes what the job created and
-nothing else refers to.
+importing the same file twice creates nothing new. Rows sharing an order number are the
+lines of one order even when batches cut between them: a later batch adds its lines to the
+order an earlier batch of the same job created (the row log ties every line's row to that
+order, so revert removes the whole order). After each batch commits, the same events as the
+single-item services are published for the new rows. Revert deletes what the job created
+and nothing else refers to.
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ from guanxi.commerce.models import (
     Payment,
     PaymentMethod,
 )
-from guanxi.commerce.services import orders_bulk_create
+from guanxi.commerce.services import order_lines_append, orders_bulk_create
 from guanxi.commerce.services import values as v
+from guanxi.core import events
 from guanxi.core.errors import DomainError
 from guanxi.customers.imports import targets
 from guanxi.customers.imports.readers import BadRow, Row
@@ -142,16 +147,43 @@ def auto_map(target: str, headers: list[str]) -> tuple[dict[str, str], list[dict
             key = ""
         used.add(key)
         mapping[str(index)] = key
-    return mapping, missing(target, mapping)
+    warnings = missing(target, mapping)
+    if warnings and (likely := _likely_target(target, headers)):
+        warnings.append(
+            {
+                "column": None,
+                "message": _(
+                    "These columns look like a file of “%(kind)s”, not “%(chosen)s”: "
+                    "upload it again as “%(kind)s”."
+                )
+                % {
+                    "kind": ImportTarget(likely).label,
+                    "chosen": ImportTarget(target).label,
+                },
+            }
+        )
+    return mapping, warnings
+
+
+def _likely_target(chosen: str, headers: list[str]) -> str | None:
+    """The one other commerce target whose every required field the headers hold, if any."""
+    names = {_normal(header) for header in headers}
+    fits = [
+        target
+        for target, fields in HEADERS.items()
+        if target != chosen and all(names.intersection(fields[key]) for key in REQUIRED[target])
+    ]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _missing_message(key: str) -> str:
+    return _("No column holds the required field “%(field)s”.") % {"field": LABELS[key]}
 
 
 def missing(target: str, mapping: dict[str, str]) -> list[dict[str, Any]]:
+    """A warning naming each required field of the target that no column holds."""
     return [
-        {
-            "column": None,
-            "message": _("No column holds the required field “%(field)s”.")
-            % {"field": LABELS[key]},
-        }
+        {"column": None, "message": _missing_message(key)}
         for key in REQUIRED[target]
         if key not in mapping.values()
     ]
@@ -199,6 +231,15 @@ class Outcome:
     failed: list[Parsed] = field(default_factory=list)
 
 
+@dataclass
+class Append:
+    """More lines of an order that an earlier batch of the same job created: a batch never
+    cuts an order, its later lines are added to it (totals recomputed)."""
+
+    order_id: int
+    customer_id: int
+
+
 class Checker:
     """Field checks of one row, each error naming the file's column."""
 
@@ -212,7 +253,7 @@ class Checker:
         self.raw = raw
 
     def fail(self, key: str, message: str) -> None:
-        column = self.columns.get(key, key)
+        column = self.columns.get(key) or str(LABELS.get(key, key))
         self.row.errors.append(
             {
                 "field": key,
@@ -268,7 +309,9 @@ def _customers(actor: User, codes: Iterable[Any]) -> dict[str, int]:
 
 def _required(check: Checker, target: str) -> None:
     for key in REQUIRED[target]:
-        if v.blank(check.raw.get(key)):
+        if key not in check.columns:  # the file has no such column (or the wrong target)
+            check.row.errors.append({"field": key, "value": "", "message": _missing_message(key)})
+        elif v.blank(check.raw.get(key)):
             check.fail(key, _("This field is required."))
 
 
@@ -282,15 +325,40 @@ def _customer(check: Checker, customers: dict[str, int]) -> None:
     check.row.customer_id = customer_id
 
 
+def _earlier_orders(job: ImportJob, found: list[tuple[str, int, int]]) -> dict[str, Append]:
+    """Of the orders found by number, those an earlier batch of this job created (and no
+    revert removed), by number: a later batch appends its lines of them."""
+    by_pk = {pk: (str(number), customer_id) for number, pk, customer_id in found}
+    mine: dict[str, Append] = {}
+    ids = sorted(by_pk)
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        logged = ImportedRow.objects.filter(
+            job=job,
+            action=ImportAction.CREATED,
+            revert_outcome="",
+            customer_id__in=sorted({by_pk[pk][1] for pk in chunk}),
+            before__id__in=chunk,
+        ).values_list("before", flat=True)
+        for before in logged:
+            pk = int((before or {}).get("id") or 0)
+            if (before or {}).get("model") == "order" and pk in by_pk:
+                number, customer_id = by_pk[pk]
+                mine[number] = Append(order_id=pk, customer_id=customer_id)
+    return mine
+
+
 def _orders(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
     outcome = Outcome()
     customers = _customers(actor, (raw.get("customer_code") for _row, raw in parsed))
-    taken = {
-        number
-        for (number,) in _lookup(
-            Order, "number", (str(raw.get("number") or "") for _r, raw in parsed), ("number",)
-        )
-    }
+    found = _lookup(
+        Order,
+        "number",
+        (str(raw.get("number") or "") for _r, raw in parsed),
+        ("number", "pk", "customer_id"),
+    )
+    taken = {str(number) for number, _pk, _customer in found}
+    earlier = _earlier_orders(job, found)
     heads: dict[str, Parsed] = {}
     for row, raw in parsed:
         if row.errors:
@@ -327,13 +395,21 @@ def _orders(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, An
         if row.errors:
             outcome.failed.append(row)
             continue
-        if number in taken:
+        if number in taken and number not in earlier:
             outcome.skipped.append(row)
             continue
         line: dict[str, Any] = {"quantity": quantity, "unit_price": price}
         if not v.blank(raw.get("product_code")):
             line["product_code"] = raw["product_code"]
         line["description"] = str(raw.get("description") or raw.get("product_code") or number)[:200]
+        if number in earlier:  # the order began in an earlier batch of this file
+            if earlier[number].customer_id != row.customer_id:
+                check.fail("number", _("This order number is already used."))
+                outcome.failed.append(row)
+            else:
+                row.values = {"line": line}
+                outcome.created.append((row, earlier[number]))
+            continue
         head = heads.get(number)
         if head is not None:  # another line of an order begun by an earlier row
             if head.customer_id != row.customer_id:
@@ -589,10 +665,12 @@ def plan_batch(job: ImportJob, rows: list[Row]) -> Outcome:
     return HANDLERS[job.target](job, _actor(job), _cells(job, rows))
 
 
-def _settle(invoice_ids: Iterable[int]) -> None:
+def _settle(invoice_ids: Iterable[int]) -> list[Invoice]:
     """Recompute the paid amount, status and paid-in-full day of invoices from their
-    payments (one aggregate query and one bulk update a chunk)."""
+    payments (one aggregate query and one bulk update a chunk); returns those now paid in
+    full that were not before."""
     ids = sorted(set(invoice_ids))
+    paid: list[Invoice] = []
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         sums = {
@@ -604,6 +682,7 @@ def _settle(invoice_ids: Iterable[int]) -> None:
         invoices = list(Invoice.objects.select_for_update().filter(pk__in=chunk))
         for invoice in invoices:
             found = sums.get(invoice.pk)
+            was_paid = invoice.status == InvoiceStatus.PAID
             invoice.paid_amount = found["total"] if found else Decimal("0.00")
             if invoice.status in (InvoiceStatus.WRITTEN_OFF, InvoiceStatus.CANCELLED):
                 pass
@@ -617,9 +696,12 @@ def _settle(invoice_ids: Iterable[int]) -> None:
                 invoice.paid_on = None
             invoice.bump_version()
             invoice.updated_at = timezone.now()
+            if invoice.status == InvoiceStatus.PAID and invoice.paid_on and not was_paid:
+                paid.append(invoice)
         Invoice.objects.bulk_update(
             invoices, ["paid_amount", "status", "paid_on", "version", "updated_at"]
         )
+    return paid
 
 
 MODEL_KEYS: dict[str, Any] = {
@@ -636,40 +718,120 @@ TARGET_MODEL: dict[str, str] = {
 }
 
 
+def _refuse(job: ImportJob, outcome: Outcome, refused: dict[int, list[dict[str, Any]]]) -> None:
+    """Move the created rows whose key (the row's own id for appended lines, else its order's
+    head row) was refused to the failures, each refusal as an error of its column."""
+    keep = []
+    for row, head in outcome.created:
+        key = id(row) if head is None or isinstance(head, Append) else id(head)
+        if key not in refused:
+            keep.append((row, head))
+            continue
+        check = Checker(job, row, {})
+        for item in refused[key]:
+            name = str(item.get("field") or "")
+            check.fail(
+                name.split(".")[-1] if name.startswith("lines.") else name, str(item["message"])
+            )
+        outcome.failed.append(row)
+    outcome.created = keep
+
+
 def _orders_write(job: ImportJob, outcome: Outcome) -> list[int]:
     """Insert the batch's orders (rows sharing an order number are the lines of one order)
-    through orders_bulk_create; an order it refuses (its own checks of products and lines)
-    moves with all its rows to the failures and the rest are tried again. Returns the order
-    id of each created row."""
+    through orders_bulk_create, and add the lines of orders an earlier batch created through
+    order_lines_append; an order (or appended line) they refuse moves with its rows to the
+    failures and the rest are tried again. Returns the order id of each created row."""
+    while appends := [(row, head) for row, head in outcome.created if isinstance(head, Append)]:
+        try:
+            order_lines_append(
+                [(head.order_id, row.values["line"]) for row, head in appends],
+                actor_id=job.created_by_id,
+            )
+        except DomainError as error:
+            refused: dict[int, list[dict[str, Any]]] = {}
+            for item in error.errors or []:
+                refused.setdefault(id(appends[int(item.get("row", 0))][0]), []).append(item)
+            if not refused:
+                raise
+            _refuse(job, outcome, refused)
+            continue
+        break
     while outcome.created:
         heads = [row for row, head in outcome.created if head is None]
         try:
-            ids = orders_bulk_create([row.values for row in heads])
+            ids = orders_bulk_create([row.values for row in heads]) if heads else []
         except DomainError as error:
-            refused: dict[int, list[dict[str, Any]]] = {}
+            refused = {}
             for item in error.errors or []:
                 refused.setdefault(id(heads[int(item.get("row", 0))]), []).append(item)
             if not refused:
                 raise
-            keep = []
-            for row, head in outcome.created:
-                key = id(head if head is not None else row)
-                if key not in refused:
-                    keep.append((row, head))
-                    continue
-                check = Checker(job, row, {})
-                for item in refused[key]:
-                    name = str(item.get("field") or "")
-                    check.fail(
-                        name.split(".")[-1] if name.startswith("lines.") else name,
-                        str(item["message"]),
-                    )
-                outcome.failed.append(row)
-            outcome.created = keep
+            _refuse(job, outcome, refused)
             continue
-        order_of = {id(row): pk for row, pk in zip(heads, ids, strict=True)}
-        return [order_of[id(head if head is not None else row)] for row, head in outcome.created]
+        order_of: dict[int, int] = {id(row): pk for row, pk in zip(heads, ids, strict=True)}
+        return [
+            head.order_id if isinstance(head, Append) else order_of[id(head or row)]
+            for row, head in outcome.created
+        ]
     return []
+
+
+def _publish(job: ImportJob, objects: list[Any]) -> None:
+    """After commit, the events the single-item services publish for each new invoice,
+    payment (with invoice.paid for the invoices it paid in full) or holdings snapshot,
+    with the same payloads; the uploader is the actor. Settles the payments' invoices."""
+    actor_id = job.created_by_id
+    if job.target == ImportTarget.INVOICES:
+        events.publish_many_on_commit(
+            "invoice.created",
+            (
+                {"invoice_id": obj.pk, "customer_id": obj.customer_id, "actor_id": actor_id}
+                for obj in objects
+            ),
+        )
+    elif job.target == ImportTarget.HOLDINGS:
+        events.publish_many_on_commit(
+            "holding.recorded",
+            (
+                {
+                    "holding_id": obj.pk,
+                    "customer_id": obj.customer_id,
+                    "as_of": obj.as_of.isoformat(),
+                    "actor_id": actor_id,
+                }
+                for obj in objects
+            ),
+        )
+    elif job.target == ImportTarget.PAYMENTS:
+        paid = _settle(obj.invoice_id for obj in objects)
+        events.publish_many_on_commit(
+            "payment.recorded",
+            (
+                {
+                    "payment_id": obj.pk,
+                    "invoice_id": obj.invoice_id,
+                    "customer_id": obj.customer_id,
+                    "amount": str(obj.amount),
+                    "actor_id": actor_id,
+                }
+                for obj in objects
+            ),
+        )
+        events.publish_many_on_commit(
+            "invoice.paid",
+            (
+                {
+                    "invoice_id": invoice.pk,
+                    "customer_id": invoice.customer_id,
+                    "due_on": invoice.due_on.isoformat(),
+                    "paid_on": invoice.paid_on.isoformat(),
+                    "days_late": max((invoice.paid_on - invoice.due_on).days, 0),
+                }
+                for invoice in paid
+                if invoice.paid_on is not None
+            ),
+        )
 
 
 def write_batch(job: ImportJob, outcome: Outcome) -> None:
@@ -683,8 +845,7 @@ def write_batch(job: ImportJob, outcome: Outcome) -> None:
         objects = [obj for _row, obj in created]
         MODEL_KEYS[TARGET_MODEL[job.target]].objects.bulk_create(objects, batch_size=CHUNK)
         ids = [int(obj.pk) for obj in objects]
-        if job.target == ImportTarget.PAYMENTS:
-            _settle(obj.invoice_id for obj in objects)
+        _publish(job, objects)
     kind = TARGET_MODEL[job.target]
     log = [
         ImportedRow(

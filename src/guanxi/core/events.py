@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
@@ -57,3 +57,16 @@ def publish(name: str, **payload: Any) -> int:
 def publish_on_commit(name: str, **payload: Any) -> None:
     """Publish once the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: publish(name, **payload))
+
+
+def publish_many_on_commit(name: str, payloads: Iterable[dict[str, Any]]) -> None:
+    """Publish `name` once per payload, in order, after the current transaction commits:
+    one commit hook for a whole batch of rows (what set-based writers use)."""
+    batch = list(payloads)
+
+    def deliver() -> None:
+        for payload in batch:
+            publish(name, **payload)
+
+    if batch:
+        transaction.on_commit(deliver)

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from guanxi.commerce.models import HoldingSnapshot, Invoice, InvoiceStatus, Order, Payment
+from guanxi.commerce.services import holding_snapshot_save, invoice_create, payment_record
 from guanxi.customers.imports import service
 from guanxi.customers.models import ImportJob, ImportStatus
 
@@ -333,3 +334,337 @@ def test_rows_sharing_an_order_number_are_the_lines_of_one_order(
     result = service.import_job_revert(actor=manager, job=job)
     assert result["deleted"] == 3  # the three rows of the two orders
     assert not Order.objects.exists()
+
+
+def spanning_orders_csv(code: str) -> str:
+    """Six rows in batches of two: S-2's four lines span the first three batches."""
+    return (
+        "customer code,order number,order date,product code,quantity,unit price\n"
+        f"{code},S-1,2026-03-01,,1,10\n"
+        f"{code},S-2,2026-03-02,TEA-1,1,680\n"
+        f"{code},S-2,2026-03-02,LAP-1,1,8999\n"
+        f"{code},S-2,2026-03-02,,2,0.50\n"
+        f"{code},S-2,2026-03-02,TEA-1,3,600\n"
+        f"{code},S-3,2026-03-03,,1,20\n"
+    )
+
+
+def test_an_order_whose_lines_span_three_batches_is_one_order_with_every_line(
+    manager: Any,
+    customer: Any,
+    tea: Any,
+    laptop: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.IMPORT_BATCH_SIZE = 2
+
+    job = run(
+        analysed(manager, upload(spanning_orders_csv(customer.code)), "orders"),
+        django_capture_on_commit_callbacks,
+    )
+
+    assert (job.status, job.created_count, job.skipped_count, job.error_count) == (
+        ImportStatus.COMPLETED,
+        6,
+        0,
+        0,
+    )
+    order = Order.objects.get(number="S-2")
+    lines = list(order.lines.order_by("position"))
+    assert [(line.position, line.product_id, line.quantity) for line in lines] == [
+        (0, tea.pk, Decimal("1.000")),
+        (1, laptop.pk, Decimal("1.000")),
+        (2, None, Decimal("2.000")),
+        (3, tea.pk, Decimal("3.000")),
+    ]
+    assert order.total_amount == Decimal("11480.00")  # 680 + 8999 + 1 + 1800
+    assert order.total_cost == Decimal("8840.00")  # 410 + 7200 + 0 + 1230
+    assert order.version == 3  # two later batches each added lines
+    assert sorted(str(n) for n in Order.objects.values_list("number", flat=True)) == [
+        "S-1",
+        "S-2",
+        "S-3",
+    ]
+
+
+def test_the_same_spanning_file_again_adds_no_line_and_revert_removes_the_whole_order(
+    manager: Any,
+    customer: Any,
+    tea: Any,
+    laptop: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.IMPORT_BATCH_SIZE = 2
+    text = spanning_orders_csv(customer.code)
+    job = run(analysed(manager, upload(text), "orders"), django_capture_on_commit_callbacks)
+
+    again = run(
+        analysed(manager, upload(text), "orders", allow_reimport=True),
+        django_capture_on_commit_callbacks,
+    )
+
+    assert (again.created_count, again.skipped_count) == (0, 6)
+    assert Order.objects.get(number="S-2").lines.count() == 4
+    assert Order.objects.get(number="S-2").total_amount == Decimal("11480.00")
+
+    result = service.import_job_revert(actor=manager, job=job)
+
+    assert result["deleted"] == 6
+    assert not Order.objects.exists()
+
+
+def test_a_bad_line_in_a_later_batch_fails_alone_and_the_order_keeps_its_good_lines(
+    manager: Any,
+    customer: Any,
+    foreign_customer: Any,
+    tea: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.IMPORT_BATCH_SIZE = 2
+    text = (
+        "customer code,order number,order date,product code,quantity,unit price\n"
+        f"{customer.code},B-1,2026-03-01,TEA-1,1,680\n"
+        f"{customer.code},B-1,2026-03-01,,1,5\n"
+        f"{customer.code},B-1,2026-03-01,GHOST,1,5\n"  # no such product
+        f"{customer.code},B-1,2026-03-01,,2,5\n"
+    )
+
+    job = run(analysed(manager, upload(text), "orders"), django_capture_on_commit_callbacks)
+
+    assert (job.created_count, job.error_count) == (3, 1)
+    order = Order.objects.get(number="B-1")
+    assert order.lines.count() == 3
+    assert order.total_amount == Decimal("695.00")
+    [(row, name, message)] = errors_of(job)
+    assert (row, name) == (4, "product_code")
+    assert "product code" in message
+
+
+def test_a_later_batch_line_of_another_customer_does_not_join_the_order(
+    manager: Any,
+    customer: Any,
+    make_customer: Callable[..., Any],
+    rep: Any,
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.IMPORT_BATCH_SIZE = 2
+    other = make_customer(rep, "李雷")
+    text = (
+        "customer code,order number,order date,amount\n"
+        f"{customer.code},X-1,2026-03-01,100\n"
+        f"{customer.code},X-2,2026-03-01,5\n"
+        f"{other.code},X-1,2026-03-01,7\n"
+    )
+
+    job = run(analysed(manager, upload(text), "orders"), django_capture_on_commit_callbacks)
+
+    assert (job.created_count, job.error_count) == (2, 1)
+    assert Order.objects.get(number="X-1").total_amount == Decimal("100.00")
+    assert [(row, name) for row, name, _m in errors_of(job)] == [(4, "number")]
+
+
+COMMERCE_EVENTS = (
+    "invoice.created",
+    "payment.recorded",
+    "invoice.paid",
+    "holding.recorded",
+    "order.updated",
+    "orders.imported",
+)
+
+
+def commerce_events(published: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(name, payload) for name, payload in published if name in COMMERCE_EVENTS]
+
+
+def test_imported_invoices_publish_invoice_created_as_a_single_invoice_does(
+    manager: Any,
+    customer: Any,
+    published: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    text = (
+        "customer code,invoice number,issue date,amount\n"
+        f"{customer.code},EV-1,2026-03-01,100\n"
+        f"{customer.code},EV-2,2026-03-02,200\n"
+    )
+
+    run(analysed(manager, upload(text), "invoices"), django_capture_on_commit_callbacks)
+
+    ids = dict(Invoice.objects.values_list("number", "pk"))
+    assert commerce_events(published) == [
+        (
+            "invoice.created",
+            {"invoice_id": ids[number], "customer_id": customer.pk, "actor_id": manager.pk},
+        )
+        for number in ("EV-1", "EV-2")
+    ]
+    published.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        invoice_create(actor=manager, customer=customer, values={"amount": "5"})
+    assert [(name, sorted(payload)) for name, payload in commerce_events(published)] == [
+        ("invoice.created", ["actor_id", "customer_id", "invoice_id"])
+    ]
+
+
+def test_imported_payments_publish_payment_recorded_and_invoice_paid_as_a_single_payment_does(
+    manager: Any,
+    customer: Any,
+    issue_invoice: Callable[..., Invoice],
+    published: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    dates = {"issued_on": "2026-01-01", "due_on": "2026-01-31"}
+    whole = issue_invoice(customer, "100.00", number="PV-1", **dates)
+    part = issue_invoice(customer, "100.00", number="PV-2", **dates)
+    single = issue_invoice(customer, "100.00", number="PV-3", **dates)
+    text = (
+        "invoice number,paid on,amount,reference\n"
+        "PV-1,2026-02-03,60,T-1\n"
+        "PV-1,2026-02-05,40,T-2\n"
+        "PV-2,2026-02-05,30,T-3\n"
+    )
+    published.clear()
+
+    run(analysed(manager, upload(text), "payments"), django_capture_on_commit_callbacks)
+
+    ids = dict(Payment.objects.values_list("reference", "pk"))
+    recorded = [
+        ("T-1", whole, "60.00"),
+        ("T-2", whole, "40.00"),
+        ("T-3", part, "30.00"),
+    ]
+    assert commerce_events(published) == [
+        *(
+            (
+                "payment.recorded",
+                {
+                    "payment_id": ids[reference],
+                    "invoice_id": invoice.pk,
+                    "customer_id": customer.pk,
+                    "amount": amount,
+                    "actor_id": manager.pk,
+                },
+            )
+            for reference, invoice, amount in recorded
+        ),
+        (
+            "invoice.paid",
+            {
+                "invoice_id": whole.pk,
+                "customer_id": customer.pk,
+                "due_on": "2026-01-31",
+                "paid_on": "2026-02-05",
+                "days_late": 5,
+            },
+        ),
+    ]
+    published.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_record(actor=manager, invoice=single, amount="100", paid_on="2026-02-01")
+    assert [(name, sorted(payload)) for name, payload in commerce_events(published)] == [
+        ("payment.recorded", ["actor_id", "amount", "customer_id", "invoice_id", "payment_id"]),
+        ("invoice.paid", ["customer_id", "days_late", "due_on", "invoice_id", "paid_on"]),
+    ]
+
+
+def test_imported_holdings_publish_holding_recorded_as_a_single_snapshot_does(
+    manager: Any,
+    customer: Any,
+    published: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    text = (
+        "customer code,as of,aum\n"
+        f"{customer.code},2026-01-31,1000\n"
+        f"{customer.code},2026-02-28,900\n"
+    )
+
+    run(analysed(manager, upload(text), "holdings"), django_capture_on_commit_callbacks)
+
+    ids = dict(HoldingSnapshot.objects.values_list("as_of", "pk"))
+    assert commerce_events(published) == [
+        (
+            "holding.recorded",
+            {
+                "holding_id": ids[day],
+                "customer_id": customer.pk,
+                "as_of": day.isoformat(),
+                "actor_id": manager.pk,
+            },
+        )
+        for day in (dt.date(2026, 1, 31), dt.date(2026, 2, 28))
+    ]
+    published.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        holding_snapshot_save(
+            actor=manager,
+            customer=customer,
+            as_of="2026-03-31",
+            values={"assets_under_management": "1"},
+        )
+    assert [(name, sorted(payload)) for name, payload in commerce_events(published)] == [
+        ("holding.recorded", ["actor_id", "as_of", "customer_id", "holding_id"])
+    ]
+
+
+def test_lines_added_by_a_later_batch_publish_order_updated_as_an_edited_order_does(
+    manager: Any,
+    customer: Any,
+    tea: Any,
+    laptop: Any,
+    settings: Any,
+    published: list[Any],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.IMPORT_BATCH_SIZE = 2
+
+    run(
+        analysed(manager, upload(spanning_orders_csv(customer.code)), "orders"),
+        django_capture_on_commit_callbacks,
+    )
+
+    ids = dict(Order.objects.values_list("number", "pk"))
+    updated = {"order_id": ids["S-2"], "customer_id": customer.pk, "actor_id": manager.pk}
+    assert commerce_events(published) == [
+        ("orders.imported", {"order_count": 2, "customer_ids": [customer.pk]}),
+        ("order.updated", updated),  # batch 2: both rows are lines of S-2
+        ("order.updated", updated),  # batch 3: S-2's last line, then the new S-3
+        ("orders.imported", {"order_count": 1, "customer_ids": [customer.pk]}),
+    ]
+
+
+def test_an_orders_file_chosen_as_payments_names_the_missing_columns_in_chinese(
+    manager: Any, customer: Any, zh: Any
+) -> None:
+    job = analysed(manager, upload(orders_csv(customer.code)), "payments")
+
+    assert [warning["message"] for warning in job.warnings] == [
+        "没有列对应必填字段“发票号”。",
+        "没有列对应必填字段“付款日期”。",
+        "没有列对应必填字段“金额”。",
+        "这些列看起来是“订单”文件，而不是“回款”文件：请以“订单”重新上传。",
+    ]
+    assert job.dry_run["valid"] == 0
+    assert errors_of(job)[:3] == [
+        (2, "invoice_number", "没有列对应必填字段“发票号”。"),
+        (2, "paid_on", "没有列对应必填字段“付款日期”。"),
+        (2, "amount", "没有列对应必填字段“金额”。"),
+    ]
+    assert not Payment.objects.exists()
+
+
+def test_a_file_that_fits_no_other_kind_gets_no_suggestion(manager: Any, customer: Any) -> None:
+    text = f"customer code,note\n{customer.code},hello\n"
+
+    job = analysed(manager, upload(text), "invoices")
+
+    assert [warning["message"] for warning in job.warnings] == [
+        "No column holds the required field “Number”.",
+        "No column holds the required field “Issue date”.",
+        "No column holds the required field “Amount”.",
+    ]
