@@ -668,3 +668,32 @@ def test_a_file_that_fits_no_other_kind_gets_no_suggestion(manager: Any, custome
         "No column holds the required field “Issue date”.",
         "No column holds the required field “Amount”.",
     ]
+
+
+def test_the_import_page_shows_the_missing_columns_of_a_file_uploaded_as_the_wrong_kind(
+    manager: Any, customer: Any
+) -> None:
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(manager)
+
+    page = browser.post(
+        "/customers/imports/",
+        {
+            "file": SimpleUploadedFile("o.csv", orders_csv(customer.code).encode()),
+            "target": "payments",
+            "duplicate_policy": "skip",
+        },
+        follow=True,
+    )
+
+    detail = page.content.decode()
+    assert 'id="import-warnings"' in detail
+    assert "No column holds the required field “Invoice number”." in detail
+    assert (
+        "These columns look like a file of “Orders”, not “Payments”: upload it again as “Orders”."
+        in detail
+    )
+    assert 'data-dry="would_create">0<' in detail
+    assert not Payment.objects.exists()
