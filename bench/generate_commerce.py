@@ -510,7 +510,9 @@ class PostgresSink(Sink):
     def reset(self) -> None:
         with self.connection.cursor() as cursor:
             tables = ", ".join(self.quote(table) for table in self.tables.values())
-            cursor.execute(f"TRUNCATE {tables}")
+            # CASCADE: rows of other domains that point at orders or invoices (quotes,
+            # tickets…) go too, as with generate.py --reset.
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
 
     def droppable_indexes(self, table: str) -> list[tuple[str, str]]:
         with self.connection.cursor() as cursor:

@@ -144,20 +144,23 @@ DERIVED = {"assets_and_loans": "(m.monthly_average_assets + m.loan_balance)"}
 VALID_ORDER_STATUSES = ("confirmed", "shipped", "completed")
 
 
-# Metrics that grow by one a day with nothing else changing: stored as of the row's own
-# `as_of` (the last refresh that changed the row) and aged to the evaluation date when read,
-# so that a daily refresh rewrites only the customers whose facts changed.
-AGEING = ("recency_days", "tenure_days")
+# Metrics that grow by one a day with nothing else changing: when grading, they are counted
+# from the stored dates to the evaluation date, so that the nightly refresh rewrites only the
+# customers whose facts changed (the stored columns hold them as of the row's `as_of`).
+AGEING = {
+    "recency_days": "m.last_order_at",
+    "tenure_days": "COALESCE(m.first_order_at, c.created_at)",
+}
 
 
 def column(name: str, as_of: dt.date | None = None) -> str:
     """The SQL expression of a metric (alias m) or custom field (alias c); KeyError if unknown.
 
-    With `as_of`, the ageing metrics (AGEING) are read as of that date."""
+    With `as_of`, the ageing metrics (AGEING) are counted to that date."""
     if name in DERIVED:
         return DERIVED[name]
     if name in AGEING and as_of is not None:
-        return f"(m.{name} + {sql.days_between(sql.date_literal(as_of), 'm.as_of')})"
+        return sql.days_between(sql.date_literal(as_of), AGEING[name])
     if name in CATALOGUE:
         return f"m.{name}"
     if name.startswith("custom."):

@@ -27,6 +27,10 @@ def customer_with(db: Any, make_user: Any, teams: dict[str, Any]) -> Callable[..
             team=owner.team,
             custom_fields=custom or {},
         )
+        # Grading counts recency and tenure from the order dates: derive them from the days.
+        for days, moment in (("recency_days", "last_order_at"), ("tenure_days", "first_order_at")):
+            if values.get(days) is not None and moment not in values:
+                values[moment] = noon_days_ago(values[days])
         CustomerMetrics.objects.create(customer=customer, as_of=timezone.localdate(), **values)
         return customer
 
@@ -50,3 +54,9 @@ def grade() -> Callable[[str], dict[int, str | None]]:
 
 def days_ago(days: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=days)
+
+
+def noon_days_ago(days: int) -> dt.datetime:
+    """Noon (local time) of the day `days` days before today: the same date in UTC."""
+    day = timezone.localdate() - dt.timedelta(days=days)
+    return dt.datetime.combine(day, dt.time(12), tzinfo=timezone.get_current_timezone())

@@ -193,3 +193,32 @@ def test_a_refresh_over_unchanged_facts_rewrites_no_row(customer: Customer) -> N
 
     assert (first, again) == (1, 0)
     assert CustomerMetrics.objects.get(customer=customer).revenue_lifetime == Decimal("42")
+
+
+def test_the_next_days_refresh_rewrites_only_customers_whose_figures_moved(
+    customer: Customer,
+) -> None:
+    import json
+
+    from guanxi.grading.models import CustomerGrade, EvaluationRun
+    from guanxi.grading.services import evaluation_run, preset_install
+
+    other = Customer.objects.create(kind="person", name="李四", owner=customer.owner)
+    _order(customer, AS_OF - dt.timedelta(days=30), "42")
+    # This order leaves the 12-month window on the next day.
+    _order(other, AS_OF - dt.timedelta(days=364), "77")
+    metrics_refresh(as_of=AS_OF)
+    next_day = AS_OF + dt.timedelta(days=1)
+
+    written = metrics_refresh(as_of=next_day)
+
+    assert written == 1
+    kept = CustomerMetrics.objects.get(customer=customer)
+    assert (kept.as_of, kept.recency_days) == (AS_OF, 30)
+    moved = CustomerMetrics.objects.get(customer=other)
+    assert (moved.as_of, moved.revenue_12m, moved.recency_days) == (next_day, Decimal("0"), 365)
+    # Grading still counts the days to its own date.
+    run = EvaluationRun.objects.create(scheme=preset_install(actor=None, code="lifecycle"))
+    evaluation_run(run_id=run.pk, refresh=False, as_of=next_day)
+    grade = CustomerGrade.objects.get(customer=customer)
+    assert json.loads(grade.explanation)["recency_days"] == 31

@@ -427,19 +427,22 @@ def test_a_customer_no_longer_eligible_loses_the_grade_with_a_history_row(
     assert (run.evaluated, run.changed) == (0, 1)
 
 
-def test_days_since_the_last_order_are_read_as_of_the_evaluation_date(
+def test_days_since_the_last_order_are_counted_to_the_evaluation_date(
     customer_with: Any,
 ) -> None:
-    # Metrics last changed 100 days ago, when the last order was 300 days old: on the day of
-    # the evaluation it is 400 days old, past the 365 days of "churned".
-    customer = customer_with(order_count=3, recency_days=300, tenure_days=900)
-    CustomerMetrics.objects.filter(customer=customer).update(
-        as_of=timezone.localdate() - dt.timedelta(days=100)
-    )
     import json
 
-    _evaluate(preset_install(actor=None, code="lifecycle"))
+    # Refreshed when the last order was 300 days old; graded 100 days later without a
+    # refresh in between, it is 400 days old: past the 365 days of "churned".
+    customer = customer_with(order_count=3, recency_days=300, tenure_days=900)
+    scheme = preset_install(actor=None, code="lifecycle")
+    run = EvaluationRun.objects.create(scheme=scheme)
+
+    evaluation_run(
+        run_id=run.pk, refresh=False, as_of=timezone.localdate() + dt.timedelta(days=100)
+    )
 
     grade = CustomerGrade.objects.get(customer=customer)
     assert grade.tier.code == "churned"
     assert json.loads(grade.explanation)["recency_days"] == 400
+    assert json.loads(grade.explanation)["tenure_days"] == 1000
