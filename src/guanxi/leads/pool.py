@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import DateTimeField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -359,9 +360,27 @@ def _due_condition(rule: PoolRule, now: datetime, *, ahead_days: int = 0) -> Q |
     return condition
 
 
+def _customer_touched() -> Subquery | None:
+    """The latest interaction (call, visit, message…) logged on the customer a lead is
+    attached to — the one it became, else the one it matched — when interactions are
+    installed: working that customer is working the lead."""
+    if not apps.is_installed("guanxi.interactions"):
+        return None
+    interaction = apps.get_model("interactions", "Interaction")
+    return Subquery(
+        interaction.objects.filter(
+            customer_id=Coalesce(OuterRef("customer_id"), OuterRef("matched_customer_id"))
+        )
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1],
+        output_field=DateTimeField(),
+    )
+
+
 def _lead_annotated(qs: QuerySet[Lead]) -> QuerySet[Lead]:
     """Each lead's last activity: its latest event (a call, note, status change, behaviour;
-    pool bookkeeping aside), never before the current owner got it."""
+    pool bookkeeping aside) or interaction logged on its customer, never before the current
+    owner got it."""
     claimed = Subquery(
         PoolMove.objects.filter(lead=OuterRef("pk"), kind=PoolMoveKind.CLAIMED)
         .order_by("-created_at")
@@ -382,7 +401,14 @@ def _lead_annotated(qs: QuerySet[Lead]) -> QuerySet[Lead]:
             Coalesce(claimed, "created_at"),
         )
     )
-    return qs.annotate(follow_ref=Greatest("held_since", Coalesce(touched, "held_since")))
+    worked = _customer_touched()
+    if worked is None:
+        return qs.annotate(follow_ref=Greatest("held_since", Coalesce(touched, "held_since")))
+    return qs.annotate(
+        follow_ref=Greatest(
+            "held_since", Coalesce(touched, "held_since"), Coalesce(worked, "held_since")
+        )
+    )
 
 
 def _rule_leads(rule: PoolRule, ruling: dict[int, int | None]) -> QuerySet[Lead]:

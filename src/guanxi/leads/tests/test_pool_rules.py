@@ -301,3 +301,67 @@ def test_deleting_a_teams_limits_makes_it_follow_its_parents(
     assert (page.status_code, api.status_code) == (302, 204)
     assert pool.claim_allowance(rep)["quota"] == 10
     assert list(PoolPolicy.objects.values_list("team_id", flat=True)) == [teams["sales"].pk]
+
+
+# --- interactions on the lead's customer are activity on the lead --------------------------------
+
+
+def _log_call(actor: Any, customer: Any) -> None:
+    from guanxi.interactions.services import interaction_log
+
+    interaction_log(
+        actor=actor,
+        customer=customer,
+        values={"channel": "phone_call", "summary": "回访", "occurred_at": timezone.now()},
+    )
+
+
+def test_a_call_logged_on_the_customer_a_lead_matched_keeps_the_lead_from_the_pool(
+    rep: Any, make_customer: Any, make_lead: Any, teams: dict[str, Any], frozen: Any
+) -> None:
+    PoolRule.objects.create(team=teams["east"], no_follow_up_days=14)
+    customer = make_customer(rep, "王芳", phone="13812345678")
+    lead = make_lead(rep, "王芳", phone="13812345678")
+    assert Lead.objects.get(pk=lead.pk).matched_customer == customer
+    frozen.shift(timedelta(days=10))
+    _log_call(rep, customer)
+
+    frozen.shift(timedelta(days=10))
+    pool.pool_sweep()
+
+    assert _lead_owner(lead) == rep
+    frozen.shift(timedelta(days=5))
+    pool.pool_sweep()
+    assert _lead_owner(lead) is None
+
+
+def test_a_call_logged_on_another_customer_does_not_keep_a_lead_from_the_pool(
+    rep: Any, make_customer: Any, make_lead: Any, teams: dict[str, Any], frozen: Any
+) -> None:
+    PoolRule.objects.create(team=teams["east"], no_follow_up_days=14)
+    make_customer(rep, "王芳", phone="13812345678")
+    other = make_customer(rep, "李雷", phone="13900001111")
+    lead = make_lead(rep, "王芳", phone="13812345678")
+    frozen.shift(timedelta(days=10))
+    _log_call(rep, other)
+
+    frozen.shift(timedelta(days=5))
+    pool.pool_sweep()
+
+    assert _lead_owner(lead) is None
+
+
+def test_a_call_logged_on_the_customer_warns_nobody_about_its_lead(
+    rep: Any, make_customer: Any, make_lead: Any, teams: dict[str, Any], frozen: Any
+) -> None:
+    PoolRule.objects.create(team=teams["east"], no_follow_up_days=14)
+    PoolPolicy.objects.create(team=teams["east"], warn_days=3)
+    customer = make_customer(rep, "王芳", phone="13812345678")
+    lead = make_lead(rep, "王芳", phone="13812345678")
+    frozen.shift(timedelta(days=10))
+    _log_call(rep, customer)
+
+    frozen.shift(timedelta(days=2))
+    pool.pool_sweep()
+
+    assert not PoolMove.objects.filter(lead=lead).exists()
