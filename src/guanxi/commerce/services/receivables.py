@@ -94,14 +94,17 @@ def invoice_create(
     customer: Customer,
     values: dict[str, Any],
     order: Order | None = None,
+    trusted: bool = False,
 ) -> Invoice:
     """Issue an invoice to a customer the actor can see, optionally for one of its orders.
 
-    Needs commerce.create; a foreign customer is Http404. The amount must be above zero
-    (an order's total when left out) and the due date not before the issue date (30 days
+    Needs commerce.create, unless `trusted` (another domain's service that authorised the
+    actor itself, as `order_create`); a foreign customer is Http404. The amount must be above
+    zero (an order's total when left out) and the due date not before the issue date (30 days
     after it when left out). Publishes invoice.created after commit.
     """
-    require_perm(actor, "commerce.create")
+    if not trusted:
+        require_perm(actor, "commerce.create")
     customer = customer_get(actor=actor, pk=customer.pk)
     errors = v.Errors()
     if order is not None and order.customer_id != customer.pk:
