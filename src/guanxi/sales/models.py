@@ -249,8 +249,19 @@ class Opportunity(TimeStampedModel):
                 name="sales_opp_board_sum",
             ),
             models.Index(
-                fields=["status", "expected_close", "owner", "amount", "team", "id"],
-                name="sales_opp_forecast_cover",
+                # the forecast reads only this index: stage (for its probability) and
+                # category (commit / best case / omitted) are in it too
+                fields=[
+                    "status",
+                    "expected_close",
+                    "owner",
+                    "amount",
+                    "team",
+                    "id",
+                    "stage",
+                    "forecast_category",
+                ],
+                name="sales_opp_forecast_all",
             ),
             models.Index(fields=["customer", "-id"], name="sales_opp_customer_recent"),
         ]

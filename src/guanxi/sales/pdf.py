@@ -29,8 +29,45 @@ def _font() -> str:
     return FONT
 
 
-def quote_pdf(*, quote: Any, lines: list[Any], language: str) -> bytes:
-    """The quote's header, lines and totals on A4, labels in `language` ("en" or "zh-hans")."""
+def _plan_table(plan: Any, font: str) -> Table:
+    """The payment plan: each instalment's due date, amount, paid, outstanding and state."""
+    rows: list[list[Any]] = [
+        ["#", _("Due on"), _("Amount"), _("Paid"), _("Outstanding"), _("Status")]
+    ]
+    rows += [
+        [
+            str(row.sequence),
+            row.due_on.isoformat(),
+            f"{row.amount:,.2f}",
+            f"{row.paid:,.2f}",
+            f"{row.outstanding:,.2f}",
+            str(row.state.label),
+        ]
+        for row in plan.rows
+    ]
+    rows.append(
+        ["", _("Total"), f"{plan.amount:,.2f}", f"{plan.paid:,.2f}", f"{plan.outstanding:,.2f}", ""]
+    )
+    table = Table(rows, colWidths=[10 * mm, 28 * mm, 30 * mm, 30 * mm, 30 * mm, 44 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
+                ("ALIGN", (2, 0), (4, -1), "RIGHT"),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.5, colors.grey),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.5, colors.grey),
+            ]
+        )
+    )
+    return table
+
+
+def quote_pdf(*, quote: Any, lines: list[Any], language: str, plan: Any = None) -> bytes:
+    """The quote's header, lines and totals on A4, then the payment plan with what is paid
+    and outstanding per instalment when there is one; labels in `language` ("en" or
+    "zh-hans")."""
     font = _font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=14)
     title = ParagraphStyle("title", parent=body, fontSize=18, leading=24)
@@ -82,6 +119,13 @@ def quote_pdf(*, quote: Any, lines: list[Any], language: str) -> bytes:
             Spacer(1, 6 * mm),
             table,
         ]
+        if plan is not None:
+            story += [
+                Spacer(1, 6 * mm),
+                Paragraph(escape(_("Payment plan")), body),
+                Spacer(1, 2 * mm),
+                _plan_table(plan, font),
+            ]
         if quote.notes:
             story += [
                 Spacer(1, 6 * mm),

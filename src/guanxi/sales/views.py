@@ -5,6 +5,8 @@ pipeline administration, and the opportunities panel of the customer 360 page.""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,9 +15,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format_value
 from django.utils.dateparse import parse_date
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -89,14 +94,77 @@ def _filters(params: QueryDict) -> selectors.OpportunityFilters:
 # --- board ----------------------------------------------------------------------------------
 
 
+_HEAT_BADGE = {Heat.HOT: "danger", Heat.WARM: "warning"}
+_PK = 2_147_483_647  # a placeholder pk: reversed once, then replaced by each card's
+
+
+def money_text() -> Callable[[Any], str]:
+    """Format money as the template filter floatformat:"2g" does in the active language, for
+    many values: the locale's separators are read once, not once per value."""
+    decimal_point = str(get_format("DECIMAL_SEPARATOR"))
+    thousands = str(get_format("THOUSAND_SEPARATOR"))
+    grouping = get_format("NUMBER_GROUPING")
+    if thousands and grouping != 3:
+        return lambda value: floatformat(value, "2g")
+
+    def text(value: Any) -> str:
+        cents = Decimal(value).quantize(selectors.CENT, ROUND_HALF_UP)
+        plain = f"{cents:,.2f}" if thousands else f"{cents:.2f}"
+        return plain.replace(",", "\0").replace(".", decimal_point).replace("\0", thousands)
+
+    return text
+
+
+def _board_cards(columns: list[selectors.Column]) -> None:
+    """Turn each column's card values into what the card shows, formatted once here rather
+    than by a filter, tag or translation lookup per card in the template."""
+    money = money_text()
+    date_format = get_format("SHORT_DATE_FORMAT")
+    heat_labels = {value: str(label) for value, label in Heat.choices}
+    detail_url = reverse("sales:detail", args=[_PK]).replace(str(_PK), "{}")
+    move_url = reverse("sales:move", args=[_PK]).replace(str(_PK), "{}")
+    for column in columns:
+        column.cards = [
+            {  # numbers as text: the template would localize each through number_format
+                "pk": str(card["pk"]),
+                "name": card["name"],
+                "stage_id": str(card["stage_id"]),
+                "version": str(card["version"]),
+                "url": detail_url.format(card["pk"]),
+                "move_url": move_url.format(card["pk"]),
+                "customer": card["customer__name"],
+                "amount": money(card["amount"]),
+                "heat": heat_labels.get(card["heat"], card["heat"]),
+                "heat_badge": _HEAT_BADGE.get(card["heat"], "secondary"),
+                "owner": _owner_label(card),
+                "close": date_format_value(card["expected_close"], date_format)
+                if card["expected_close"]
+                else "",
+            }
+            for card in column.cards
+        ]
+
+
+def _owner_label(card: dict[str, Any]) -> str:
+    """As str(User): display name, else full name, else username; "—" without an owner."""
+    if card["owner_id"] is None:
+        return "—"
+    full_name = f"{card['owner__first_name']} {card['owner__last_name']}".strip()
+    return card["owner__display_name"] or full_name or card["owner__username"]
+
+
 def _board_context(actor: User, pipeline: Any, params: QueryDict) -> dict[str, Any]:
     filters = _filters(params)
+    columns = selectors.board(actor=actor, pipeline=pipeline, filters=filters, card_values=True)
+    _board_cards(columns)
+    can_edit = has_perm(actor, "sales.edit")
     return {
         "pipeline": pipeline,
         "pipelines": selectors.pipeline_list(),
-        "columns": selectors.board(actor=actor, pipeline=pipeline, filters=filters),
+        "columns": columns,
         "filters": filters,
-        "can_edit": has_perm(actor, "sales.edit"),
+        "can_edit": can_edit,
+        "draggable": "true" if can_edit else "false",
         "can_create": has_perm(actor, "sales.create"),
         "board_cards": selectors.BOARD_CARDS,
     }
@@ -147,7 +215,7 @@ def opportunity_move_view(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("sales:detail", pk=pk)
     context = _board_context(actor, opportunity.pipeline, QueryDict())
     context["error"] = error
-    context["moved"] = opportunity.pk if not error else None
+    context["moved"] = str(opportunity.pk) if not error else None
     return render(request, "sales/board.html#board", context, status=status)
 
 
@@ -694,7 +762,6 @@ def quote_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": has_perm(actor, "sales.edit"),
         "can_decide": has_perm(actor, "sales.delete")
         and (quote.author_id != actor.pk or has_perm(actor, "sales.admin")),
-        "can_order": has_perm(actor, "commerce.create"),
         "can_view_invoices": has_perm(actor, "commerce.view"),
     }
     return render(request, "sales/quote.html", context)
@@ -753,12 +820,13 @@ def quote_print_view(request: HttpRequest, pk: int) -> HttpResponse:
     quote = selectors.quote_get(actor=actor, pk=pk)
     language = "zh-hans" if request.GET.get("lang", "").startswith("zh") else "en"
     parts = selectors.quote_parts(quote=quote)
+    plan = selectors.quote_payment_plan(instalments=parts["instalments"])
     if request.GET.get("format") == "pdf":
         response = HttpResponse(
-            quote_pdf(quote=quote, lines=parts["lines"], language=language),
+            quote_pdf(quote=quote, lines=parts["lines"], plan=plan, language=language),
             content_type="application/pdf",
         )
         response["Content-Disposition"] = f'inline; filename="{quote.number}.pdf"'
         return response
     with translation.override(language):
-        return render(request, "sales/quote_print.html", {"quote": quote, **parts})
+        return render(request, "sales/quote_print.html", {"quote": quote, "plan": plan, **parts})

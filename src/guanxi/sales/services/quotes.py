@@ -289,15 +289,21 @@ def quote_accept(
     instalments: Iterable[dict[str, Any]] = (),
     version: int | None = None,
 ) -> Quote:
-    """The customer accepted an approved quote: it becomes a commerce order (needs
-    commerce.create); each instalment of the payment plan becomes an invoice for the order
-    (due on its date, for its amount: payments recorded against it in commerce are the
-    instalment's paid state and feed credit grading) and gets a reminder task for the deal's
-    owner a few days before it is due. Publishes quote.accepted."""
+    """The customer accepted an approved quote: it becomes a commerce order; each instalment
+    of the payment plan becomes an invoice for the order (due on its date, for its amount:
+    payments recorded against it in commerce are the instalment's paid state and feed credit
+    grading) and gets a reminder task for the deal's owner a few days before it is due.
+    Publishes quote.accepted.
+
+    Authorised by sales alone: whoever may edit the deal (sales.edit, the deal in their scope)
+    may accept its quote, without commerce.create; the order and invoices are made by a
+    trusted call to commerce (the customer must still be in the actor's scope)."""
     from guanxi.commerce.services import order_create
+    from guanxi.sales.services.opportunities import editable_opportunity
 
     require_perm(actor, "sales.edit")
     quote = _visible_quote(actor, quote.pk)
+    editable_opportunity(actor=actor, pk=quote.opportunity_id)
     check_version(quote.version, version)
     if quote.status != QuoteStatus.APPROVED:
         raise DomainError(_("Only an approved quote can be accepted."), field="status")
@@ -307,6 +313,7 @@ def quote_accept(
     deal = quote.opportunity
     order = order_create(
         actor=actor,
+        trusted=True,
         customer=deal.customer,
         values={"notes": f"{quote.number} · {deal.name}"[:500]},
         lines=[
@@ -347,6 +354,7 @@ def _invoice(actor: User, quote: Quote, order: Any, rows: list[Instalment]) -> N
     for row in rows:
         row.invoice = invoice_create(
             actor=actor,
+            trusted=True,
             customer=customer,
             order=order,
             values={

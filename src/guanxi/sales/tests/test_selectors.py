@@ -233,3 +233,140 @@ def test_the_board_sums_each_column_and_weights_it(
         (2, Decimal("4000.00"), Decimal("400.00")),
         (0, Decimal("0.00"), Decimal("0.00")),
     ]
+
+
+@pytest.fixture
+def two_reps_deals(
+    rep: Any,
+    other_rep: Any,
+    customer: Any,
+    contact: Any,
+    stages: list[Any],
+    make_customer: Callable[..., Any],
+    make_deal: Callable[..., Any],
+) -> None:
+    """Deals of two reps in two teams, on month edges, over two quarters (Apr–Sep 2026), plus
+    deals just outside the range and two won deals, one won late on 30 April UTC (1 May in
+    Shanghai, the site's time zone)."""
+    with time_machine.travel(dt.datetime(2026, 4, 20, 9, 0, tzinfo=dt.UTC), tick=False) as clock:
+        north_customer = make_customer(other_rep, "北方公司")
+        for amount, close, category in [
+            ("10000", dt.date(2026, 4, 1), "pipeline"),
+            ("20000", dt.date(2026, 4, 30), "commit"),
+            ("5000", dt.date(2026, 5, 31), "best_case"),
+            ("8000", dt.date(2026, 6, 30), "omitted"),
+            ("9000", dt.date(2026, 3, 31), "commit"),  # before the range
+            ("9000", dt.date(2026, 10, 1), "commit"),  # after it
+        ]:
+            make_deal(
+                rep,
+                customer,
+                amount=Decimal(amount),
+                expected_close=close,
+                forecast_category=category,
+            )
+        proposal = _advance(
+            make_deal(rep, customer, amount=Decimal("40000")), rep, stages, 2, contact
+        )  # 50 %
+        opportunity_update(
+            actor=rep,
+            opportunity=proposal,
+            values={"expected_close": dt.date(2026, 7, 1), "forecast_category": "commit"},
+        )
+        make_deal(
+            other_rep,
+            north_customer,
+            amount=Decimal("30000"),
+            expected_close=dt.date(2026, 4, 15),
+            forecast_category="commit",
+        )
+        make_deal(
+            other_rep, north_customer, amount=Decimal("1000"), expected_close=dt.date(2026, 9, 30)
+        )
+        won = CloseReason.objects.filter(kind="won").first()
+        april = make_deal(rep, customer, amount=Decimal("3000"))
+        opportunity_close(actor=rep, opportunity=april, status="won", reason=won)
+        clock.move_to(dt.datetime(2026, 4, 30, 20, 0, tzinfo=dt.UTC))
+        may = make_deal(other_rep, north_customer, amount=Decimal("700"))
+        opportunity_close(actor=other_rep, opportunity=may, status="won", reason=won)
+
+
+D = Decimal
+FORECAST_CASES = {
+    ("month", "owner"): [
+        ((2026, 4), "rep", 2, D("30000"), D("3000"), D("20000"), D("20000"), D("3000")),
+        ((2026, 4), "other", 1, D("30000"), D("3000"), D("30000"), D("30000"), D("0")),
+        ((2026, 5), "rep", 1, D("5000"), D("500"), D("0"), D("5000"), D("0")),
+        ((2026, 5), "other", 0, D("0"), D("0"), D("0"), D("0"), D("700")),
+        ((2026, 6), "rep", 1, D("8000"), D("0"), D("0"), D("0"), D("0")),
+        ((2026, 7), "rep", 1, D("40000"), D("20000"), D("40000"), D("40000"), D("0")),
+        ((2026, 9), "other", 1, D("1000"), D("100"), D("0"), D("0"), D("0")),
+    ],
+    ("month", "team"): [
+        ((2026, 4), "east", 2, D("30000"), D("3000"), D("20000"), D("20000"), D("3000")),
+        ((2026, 4), "north", 1, D("30000"), D("3000"), D("30000"), D("30000"), D("0")),
+        ((2026, 5), "east", 1, D("5000"), D("500"), D("0"), D("5000"), D("0")),
+        ((2026, 5), "north", 0, D("0"), D("0"), D("0"), D("0"), D("700")),
+        ((2026, 6), "east", 1, D("8000"), D("0"), D("0"), D("0"), D("0")),
+        ((2026, 7), "east", 1, D("40000"), D("20000"), D("40000"), D("40000"), D("0")),
+        ((2026, 9), "north", 1, D("1000"), D("100"), D("0"), D("0"), D("0")),
+    ],
+    ("quarter", "owner"): [
+        ((2026, 4), "rep", 4, D("43000"), D("3500"), D("20000"), D("25000"), D("3000")),
+        ((2026, 4), "other", 1, D("30000"), D("3000"), D("30000"), D("30000"), D("700")),
+        ((2026, 7), "rep", 1, D("40000"), D("20000"), D("40000"), D("40000"), D("0")),
+        ((2026, 7), "other", 1, D("1000"), D("100"), D("0"), D("0"), D("0")),
+    ],
+    ("quarter", "team"): [
+        ((2026, 4), "east", 4, D("43000"), D("3500"), D("20000"), D("25000"), D("3000")),
+        ((2026, 4), "north", 1, D("30000"), D("3000"), D("30000"), D("30000"), D("700")),
+        ((2026, 7), "east", 1, D("40000"), D("20000"), D("40000"), D("40000"), D("0")),
+        ((2026, 7), "north", 1, D("1000"), D("100"), D("0"), D("0"), D("0")),
+    ],
+    ("month", "company"): [
+        ((2026, 4), None, 3, D("60000"), D("6000"), D("50000"), D("50000"), D("3000")),
+        ((2026, 5), None, 1, D("5000"), D("500"), D("0"), D("5000"), D("700")),
+        ((2026, 6), None, 1, D("8000"), D("0"), D("0"), D("0"), D("0")),
+        ((2026, 7), None, 1, D("40000"), D("20000"), D("40000"), D("40000"), D("0")),
+        ((2026, 9), None, 1, D("1000"), D("100"), D("0"), D("0"), D("0")),
+    ],
+    ("quarter", "company"): [
+        ((2026, 4), None, 5, D("73000"), D("6500"), D("50000"), D("55000"), D("3700")),
+        ((2026, 7), None, 2, D("41000"), D("20100"), D("40000"), D("40000"), D("0")),
+    ],
+}
+
+
+@pytest.mark.parametrize(("period", "group"), list(FORECAST_CASES))
+def test_the_forecast_buckets_open_and_won_deals_by_period_per_rep_team_or_company(
+    two_reps_deals: None,
+    manager: Any,
+    rep: Any,
+    other_rep: Any,
+    teams: dict[str, Any],
+    period: str,
+    group: str,
+) -> None:
+    ids = {
+        "rep": rep.pk,
+        "other": other_rep.pk,
+        "east": teams["east"].pk,
+        "north": teams["north"].pk,
+        None: None,
+    }
+
+    rows = selectors.forecast(
+        actor=manager,
+        date_from=dt.date(2026, 4, 1),
+        date_to=dt.date(2026, 9, 30),
+        period=period,
+        group=group,
+    )
+
+    assert [
+        (r.period, r.group_id, r.count, r.pipeline, r.weighted, r.commit, r.best_case, r.won)
+        for r in rows
+    ] == [
+        (dt.date(*month, 1), ids[key], n, *(money.quantize(D("0.01")) for money in amounts))
+        for month, key, n, *amounts in FORECAST_CASES[(period, group)]
+    ]

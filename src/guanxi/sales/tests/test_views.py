@@ -3,6 +3,8 @@ logged call, reports, pipeline administration and the customer 360 panel."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -30,6 +32,58 @@ def test_the_board_shows_each_stage_with_its_deals(
     assert body.count("data-stage-drop=") == 5
     assert "云平台采购" in body
     assert 'draggable="true"' in body
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("en", ["1,234,567.50", "Warm", "rep.east · 06/30/2030"]),
+        ("zh-hans", ["1234567.50", "温", "rep.east · 2030年6月30日"]),
+    ],
+)
+def test_a_board_card_shows_customer_amount_heat_owner_and_close_date_in_the_language(
+    login: Callable[..., Client],
+    rep: Any,
+    customer: Any,
+    make_deal: Callable[..., Any],
+    language: str,
+    shown: list[str],
+) -> None:
+    deal = make_deal(
+        rep,
+        customer,
+        name="云平台采购",
+        amount=Decimal("1234567.5"),
+        heat="warm",
+        expected_close=dt.date(2030, 6, 30),
+    )
+
+    response = login(rep).get("/sales/", headers={"Accept-Language": language})
+
+    card = response.content.decode().split(f'data-deal-card="{deal.pk}"', 1)[1]
+    card = card.split("</article>", 1)[0]
+    texts = [text.strip() for text in re.findall(r">([^<]+)<", card) if text.strip()]
+    assert texts == ["云平台采购", "华星科技", *shown]
+    assert f'data-move-url="/sales/opportunities/{deal.pk}/move/"' in card
+    assert f'href="/sales/opportunities/{deal.pk}/"' in card
+    assert 'class="badge text-bg-warning"' in card
+
+
+def test_the_board_reads_its_cards_in_a_fixed_number_of_queries(
+    login: Callable[..., Client],
+    rep: Any,
+    make_customer: Callable[..., Any],
+    make_deal: Callable[..., Any],
+    django_assert_max_num_queries: Any,
+) -> None:
+    for index in range(12):
+        make_deal(rep, make_customer(rep), name=f"Deal {index}")
+    client = login(rep)
+
+    with django_assert_max_num_queries(9):
+        response = client.get("/sales/")
+
+    assert response.content.decode().count("data-deal-card=") == 12
 
 
 def test_dropping_a_card_moves_the_deal_and_answers_the_board(
