@@ -244,11 +244,11 @@ def evaluate(scheme: Any, as_of: dt.date) -> dict[str, Any]:
     """One evaluation as of a date: the refresh of the metric groups the scheme reads (what
     `evaluation_run(refresh=True)` does), then stage + apply, each timed."""
     from guanxi.grading.engine import compile_scheme
-    from guanxi.grading.metrics import groups_for, metrics_refresh
+    from guanxi.grading.metrics import metrics_refresh, stored_for
     from guanxi.grading.services import evaluation_run
 
-    groups = groups_for(compile_scheme(scheme, as_of).reads)
-    refresh_s, rows, refresh_rec = timed(lambda: metrics_refresh(as_of=as_of, groups=groups))
+    columns = stored_for(compile_scheme(scheme, as_of).reads)
+    refresh_s, rows, refresh_rec = timed(lambda: metrics_refresh(as_of=as_of, only=columns))
     run_id = new_run(scheme)
     apply_s, run, apply_rec = timed(
         lambda: evaluation_run(run_id=run_id, refresh=False, as_of=as_of)

@@ -219,79 +219,119 @@ class _Part:
     join_params: list[Any]
 
 
-def _orders_part(as_of: dt.date, end: Any, t6: Any, t12: Any) -> _Part | None:
+# (alias, aggregate, its parameters) and (column, expression, its parameters, aliases read).
+_Aggregate = tuple[str, str, list[Any]]
+_Column = tuple[str, str, list[Any], tuple[str, ...]]
+
+
+def _grouped(
+    table: str,
+    alias: str,
+    aggregates: list[_Aggregate],
+    columns: list[_Column],
+    where: tuple[str, list[Any]],
+    wanted: set[str] | None,
+) -> _Part:
+    """A group's part that computes only the wanted columns and the aggregates they read."""
+    chosen = [column for column in columns if wanted is None or column[0] in wanted]
+    needed = {name for column in chosen for name in column[3]}
+    used = [aggregate for aggregate in aggregates if aggregate[0] in needed] or aggregates[:1]
+    where_sql, where_params = where
+    join = (
+        f"LEFT JOIN (SELECT customer_id, "
+        f"{', '.join(f'{expression} AS {name}' for name, expression, _p in used)} "
+        f"FROM {table} WHERE {where_sql} GROUP BY customer_id) {alias} "
+        f"ON {alias}.customer_id = c.id"
+    )
+    return _Part(
+        [(name, expression) for name, expression, _p, _n in chosen],
+        [value for column in chosen for value in column[2]],
+        join,
+        [*[value for aggregate in used for value in aggregate[2]], *where_params],
+    )
+
+
+def _orders_part(
+    as_of: dt.date, end: Any, t6: Any, t12: Any, wanted: set[str] | None
+) -> _Part | None:
     orders = _table("commerce.Order")
     if orders is None:
         return None
     statuses = ", ".join(["%s"] * len(VALID_ORDER_STATUSES))
-    join = f"""LEFT JOIN (
-        SELECT customer_id,
-            SUM(total_amount) AS revenue,
-            SUM(CASE WHEN ordered_at >= %s THEN total_amount ELSE 0 END) AS revenue_12m,
-            SUM(total_amount - total_cost) AS margin,
-            SUM(CASE WHEN ordered_at >= %s THEN total_amount - total_cost ELSE 0 END)
-                AS margin_12m,
-            COUNT(*) AS orders,
-            SUM(CASE WHEN ordered_at >= %s THEN 1 ELSE 0 END) AS orders_12m,
-            MIN(ordered_at) AS first_at, MAX(ordered_at) AS last_at,
-            SUM(CASE WHEN ordered_at >= %s THEN total_amount ELSE 0 END) AS last_6m,
-            SUM(CASE WHEN ordered_at >= %s AND ordered_at < %s THEN total_amount ELSE 0 END)
-                AS prior_6m
-        FROM {orders} WHERE status IN ({statuses}) AND ordered_at < %s
-        GROUP BY customer_id) o ON o.customer_id = c.id"""
-    columns = [
-        ("revenue_lifetime", "COALESCE(o.revenue, 0)"),
-        ("revenue_12m", "COALESCE(o.revenue_12m, 0)"),
-        ("margin_lifetime", "COALESCE(o.margin, 0)"),
-        ("margin_12m", "COALESCE(o.margin_12m, 0)"),
-        ("order_count", "COALESCE(o.orders, 0)"),
-        ("order_count_12m", "COALESCE(o.orders_12m, 0)"),
-        ("first_order_at", "o.first_at"),
-        ("last_order_at", "o.last_at"),
-        ("recency_days", sql.days_between("%s", "o.last_at")),
-        ("tenure_days", sql.days_between("%s", "COALESCE(o.first_at, c.created_at)")),
+    recent = "CASE WHEN ordered_at >= %s THEN {} ELSE 0 END"
+    aggregates: list[_Aggregate] = [
+        ("revenue", "SUM(total_amount)", []),
+        ("revenue_12m", f"SUM({recent.format('total_amount')})", [t12]),
+        ("margin", "SUM(total_amount - total_cost)", []),
+        ("margin_12m", f"SUM({recent.format('total_amount - total_cost')})", [t12]),
+        ("orders", "COUNT(*)", []),
+        ("orders_12m", f"SUM({recent.format('1')})", [t12]),
+        ("first_at", "MIN(ordered_at)", []),
+        ("last_at", "MAX(ordered_at)", []),
+        ("last_6m", f"SUM({recent.format('total_amount')})", [t6]),
+        (
+            "prior_6m",
+            "SUM(CASE WHEN ordered_at >= %s AND ordered_at < %s THEN total_amount ELSE 0 END)",
+            [t12, t6],
+        ),
+    ]
+    trend = (
+        "CASE WHEN COALESCE(o.last_6m, 0) > COALESCE(o.prior_6m, 0) * 1.1 THEN 1 "
+        "WHEN COALESCE(o.last_6m, 0) < COALESCE(o.prior_6m, 0) * 0.9 THEN -1 ELSE 0 END"
+    )
+    columns: list[_Column] = [
+        ("revenue_lifetime", "COALESCE(o.revenue, 0)", [], ("revenue",)),
+        ("revenue_12m", "COALESCE(o.revenue_12m, 0)", [], ("revenue_12m",)),
+        ("margin_lifetime", "COALESCE(o.margin, 0)", [], ("margin",)),
+        ("margin_12m", "COALESCE(o.margin_12m, 0)", [], ("margin_12m",)),
+        ("order_count", "COALESCE(o.orders, 0)", [], ("orders",)),
+        ("order_count_12m", "COALESCE(o.orders_12m, 0)", [], ("orders_12m",)),
+        ("first_order_at", "o.first_at", [], ("first_at",)),
+        ("last_order_at", "o.last_at", [], ("last_at",)),
+        ("recency_days", sql.days_between("%s", "o.last_at"), [as_of], ("last_at",)),
+        (
+            "tenure_days",
+            sql.days_between("%s", "COALESCE(o.first_at, c.created_at)"),
+            [as_of],
+            ("first_at",),
+        ),
         (
             "average_order_value",
             "CASE WHEN COALESCE(o.orders, 0) > 0 THEN o.revenue / o.orders ELSE 0 END",
+            [],
+            ("orders", "revenue"),
         ),
-        ("revenue_last_6m", "COALESCE(o.last_6m, 0)"),
-        ("revenue_prior_6m", "COALESCE(o.prior_6m, 0)"),
-        (
-            "revenue_trend",
-            "CASE WHEN COALESCE(o.last_6m, 0) > COALESCE(o.prior_6m, 0) * 1.1 THEN 1 "
-            "WHEN COALESCE(o.last_6m, 0) < COALESCE(o.prior_6m, 0) * 0.9 THEN -1 ELSE 0 END",
-        ),
+        ("revenue_last_6m", "COALESCE(o.last_6m, 0)", [], ("last_6m",)),
+        ("revenue_prior_6m", "COALESCE(o.prior_6m, 0)", [], ("prior_6m",)),
+        ("revenue_trend", trend, [], ("last_6m", "prior_6m")),
     ]
-    return _Part(
-        columns,
-        [as_of, as_of],
-        join,
-        [t12, t12, t12, t6, t12, t6, *VALID_ORDER_STATUSES, end],
-    )
+    where = (f"status IN ({statuses}) AND ordered_at < %s", [*VALID_ORDER_STATUSES, end])
+    return _grouped(orders, "o", aggregates, columns, where, wanted)
 
 
-def _invoices_part(as_of: dt.date, t24: dt.date) -> _Part | None:
+def _invoices_part(as_of: dt.date, t24: dt.date, wanted: set[str] | None) -> _Part | None:
     invoices = _table("commerce.Invoice")
     if invoices is None:
         return None
     days_to_pay = sql.days_between("COALESCE(paid_on, %s)", "issued_on")
-    join = f"""LEFT JOIN (
-        SELECT customer_id,
-            100.0 * SUM(CASE WHEN due_on >= %s AND due_on <= %s THEN paid_amount ELSE 0 END)
-            / NULLIF(SUM(CASE WHEN due_on >= %s AND due_on <= %s THEN amount ELSE 0 END), 0)
-                AS recovery,
-            MAX(CASE WHEN due_on >= %s AND due_on <= %s THEN {days_to_pay} END) AS max_days,
-            SUM(CASE WHEN due_on < %s AND status IN ('open', 'partly_paid')
-                THEN amount - paid_amount ELSE 0 END) AS overdue
-        FROM {invoices} WHERE status <> 'cancelled'
-        GROUP BY customer_id) i ON i.customer_id = c.id"""
-    columns = [
-        ("payment_recovery_24m", "i.recovery"),
-        ("max_days_to_pay_24m", "i.max_days"),
-        ("overdue_amount", "COALESCE(i.overdue, 0)"),
+    window = "due_on >= %s AND due_on <= %s"
+    aggregates: list[_Aggregate] = [
+        ("paid", f"SUM(CASE WHEN {window} THEN paid_amount ELSE 0 END)", [t24, as_of]),
+        ("owed", f"SUM(CASE WHEN {window} THEN amount ELSE 0 END)", [t24, as_of]),
+        ("max_days", f"MAX(CASE WHEN {window} THEN {days_to_pay} END)", [t24, as_of, as_of]),
+        (
+            "overdue",
+            "SUM(CASE WHEN due_on < %s AND status IN ('open', 'partly_paid') "
+            "THEN amount - paid_amount ELSE 0 END)",
+            [as_of],
+        ),
     ]
-    # In text order: the recovery window twice, the days-to-pay window, COALESCE's date, overdue.
-    return _Part(columns, [], join, [t24, as_of, t24, as_of, t24, as_of, as_of, as_of])
+    columns: list[_Column] = [
+        ("payment_recovery_24m", "100.0 * i.paid / NULLIF(i.owed, 0)", [], ("paid", "owed")),
+        ("max_days_to_pay_24m", "i.max_days", [], ("max_days",)),
+        ("overdue_amount", "COALESCE(i.overdue, 0)", [], ("overdue",)),
+    ]
+    return _grouped(invoices, "i", aggregates, columns, ("status <> 'cancelled'", []), wanted)
 
 
 def _holdings_part(as_of: dt.date) -> _Part | None:
@@ -325,10 +365,33 @@ def _interactions_part(end: Any, t90: Any) -> _Part | None:
     return _Part([("interactions_90d", "COALESCE(x.n, 0)")], [], join, [t90, end])
 
 
-def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = None) -> int:
+# Stored metrics a metric needs refreshed with it: grading counts the ageing ones from dates.
+_NEEDS = {
+    "recency_days": ("last_order_at",),
+    "tenure_days": ("first_order_at",),
+    "assets_and_loans": ("monthly_average_assets", "loan_balance"),
+}
+
+
+def stored_for(names: list[str]) -> set[str]:
+    """The stored metric columns that reading the given metrics needs up to date."""
+    wanted = {name for name in names if name in _GROUP_OF and name not in DERIVED}
+    for name in names:
+        wanted.update(_NEEDS.get(name, ()))
+    return wanted
+
+
+def metrics_refresh(
+    *,
+    as_of: dt.date | None = None,
+    groups: set[str] | None = None,
+    only: set[str] | None = None,
+) -> int:
     """Recompute customers' metrics as of a date (default today); returns the rows written.
 
-    Only the given metric groups (default: all, see GROUPS) are recomputed, and a row is
+    Only the given metric groups (default: all, see GROUPS) are recomputed — or, with
+    `only` (see `stored_for`), only those stored metrics, aggregating just what they read;
+    the row's other values keep those of their own last refresh. A row is
     written only when one of its values changed (or the customer is new), so a refresh over
     unchanged facts reads the source tables once and writes (almost) nothing. A row's
     `as_of` and `refreshed_at` are those of the last refresh that changed it; the ageing
@@ -336,6 +399,8 @@ def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = N
     One transaction: a failure keeps the previous metrics.
     """
     as_of = as_of or timezone.localdate()
+    if only is not None:
+        groups = groups_for(sorted(only))
     wanted = set(GROUPS) if groups is None else set(groups)
     unknown = wanted - set(GROUPS)
     if unknown:
@@ -349,8 +414,8 @@ def metrics_refresh(*, as_of: dt.date | None = None, groups: set[str] | None = N
     now = sql.timestamp(timezone.now())
     end, t6, t12, t90 = (sql.timestamp(moment) for moment in (end, t6, t12, t90))
     builders = {
-        "orders": lambda: _orders_part(as_of, end, t6, t12),
-        "invoices": lambda: _invoices_part(as_of, t24),
+        "orders": lambda: _orders_part(as_of, end, t6, t12, only),
+        "invoices": lambda: _invoices_part(as_of, t24, only),
         "holdings": lambda: _holdings_part(as_of),
         "interactions": lambda: _interactions_part(end, t90),
     }

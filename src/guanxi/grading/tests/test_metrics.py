@@ -222,3 +222,26 @@ def test_the_next_days_refresh_rewrites_only_customers_whose_figures_moved(
     evaluation_run(run_id=run.pk, refresh=False, as_of=next_day)
     grade = CustomerGrade.objects.get(customer=customer)
     assert json.loads(grade.explanation)["recency_days"] == 31
+
+
+def test_a_refresh_of_some_metrics_keeps_the_others(customer: Customer) -> None:
+    from guanxi.grading.metrics import stored_for
+
+    _order(customer, AS_OF - dt.timedelta(days=10), "1000", "600")
+    metrics_refresh(as_of=AS_OF)
+    _order(customer, AS_OF - dt.timedelta(days=3), "500", "100")
+
+    written = metrics_refresh(
+        as_of=AS_OF, only=stored_for(["recency_days", "order_count", "revenue_lifetime"])
+    )
+
+    m = CustomerMetrics.objects.get(customer=customer)
+    assert written == 1
+    assert (m.order_count, m.revenue_lifetime, m.recency_days) == (2, Decimal("1500"), 3)
+    assert m.last_order_at.date() == AS_OF - dt.timedelta(days=3)
+    # Not read by those metrics: as of the refresh before.
+    assert (m.margin_lifetime, m.revenue_12m, m.average_order_value) == (
+        Decimal("400"),
+        Decimal("1000"),
+        Decimal("1000"),
+    )
