@@ -296,15 +296,21 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     sizes = counts()
     log(f"{connection.vendor}: {json.dumps(sizes)}")
     cases: dict[str, Any] = {}
-    if args.follow_ups_only:
-        # Time only the planner over the grades a previous full run left in place.
+    if args.follow_ups_only or args.steady_only:
+        # Time only the planner, or only the daily runs, over the grades a previous full
+        # run left in place.
         schemes = {scheme.code: scheme for scheme in Scheme.objects.filter(code__in=PRESETS)}
-        if "value-tier" not in schemes:
-            raise SystemExit("--follow-ups-only needs the grades of a previous full run")
+        if len(schemes) < len(PRESETS):
+            raise SystemExit("--follow-ups-only / --steady-only need a previous full run")
+        for code in [] if args.follow_ups_only else schemes:
+            cases[code] = {
+                "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
+                "load_average_per_run": [],
+            }
     else:
         grading_reset()
         schemes = {code: preset_install(actor=None, code=code) for code in PRESETS}
-    for code, scheme in [] if args.follow_ups_only else schemes.items():
+    for code, scheme in [] if args.follow_ups_only or args.steady_only else schemes.items():
         first_load = load_average()
         first = evaluate(scheme, as_of)
         log(
@@ -326,7 +332,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         # Run N is the daily evaluation N days later (with --same-day, today again): the
         # windows move on, so customers' 12-month and 90-day figures and their tiers change
         # as they would from one night to the next, over the same facts.
-        day = as_of if args.same_day else as_of + dt.timedelta(days=number)
+        day = as_of if args.same_day else as_of + dt.timedelta(days=args.first_day + number - 1)
         for code, scheme in schemes.items():
             samples = cases[code]["samples"]
             cases[code]["load_average_per_run"].append(load_average())
@@ -370,6 +376,18 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 },
             }
         )
+
+    if args.steady_only:
+        return {
+            "vendor": connection.vendor,
+            "cpu_count": os.cpu_count(),
+            "load_average_at_end": load_average(),
+            "started_at": started.isoformat(timespec="seconds"),
+            "as_of": as_of.isoformat(),
+            "runs": args.runs,
+            "sizes": sizes,
+            "cases": cases,
+        }
 
     # Follow-ups: the value tier is the primary scheme; each run starts with none open.
     value = schemes["value-tier"]
@@ -447,6 +465,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="timed evaluations per preset")
     parser.add_argument("--out", help="also write the JSON here; {vendor} is replaced")
     parser.add_argument("--explain", action="store_true", help="print slow statements' plans")
+    parser.add_argument(
+        "--steady-only",
+        action="store_true",
+        help="only the daily runs, over the grades a previous full run left (no first "
+        "evaluation, planner or preview)",
+    )
+    parser.add_argument(
+        "--first-day",
+        type=int,
+        default=1,
+        help="run N evaluates as of today + FIRST_DAY + N - 1 (default 1)",
+    )
     parser.add_argument(
         "--same-day",
         action="store_true",

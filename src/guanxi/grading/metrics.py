@@ -331,7 +331,11 @@ def _invoices_part(as_of: dt.date, t24: dt.date, wanted: set[str] | None) -> _Pa
         ("max_days_to_pay_24m", "i.max_days", [], ("max_days",)),
         ("overdue_amount", "COALESCE(i.overdue, 0)", [], ("overdue",)),
     ]
-    return _grouped(invoices, "i", aggregates, columns, ("status <> 'cancelled'", []), wanted)
+    where: tuple[str, list[Any]] = ("status <> 'cancelled'", [])
+    if wanted is not None and "overdue_amount" not in wanted:
+        # Only the 24-month figures: the invoices outside the window add nothing to them.
+        where = (f"status <> 'cancelled' AND {window}", [t24, as_of])
+    return _grouped(invoices, "i", aggregates, columns, where, wanted)
 
 
 def _holdings_part(as_of: dt.date) -> _Part | None:

@@ -245,3 +245,42 @@ def test_a_refresh_of_some_metrics_keeps_the_others(customer: Customer) -> None:
         Decimal("1000"),
         Decimal("1000"),
     )
+
+
+def test_a_refresh_of_the_credit_figures_alone_gives_the_same_values(customer: Customer) -> None:
+    from guanxi.commerce.models import Invoice
+    from guanxi.grading.metrics import stored_for
+
+    for issued, due, amount, paid, paid_on in (
+        (AS_OF - dt.timedelta(days=900), AS_OF - dt.timedelta(days=870), "500", "0", None),
+        (AS_OF - dt.timedelta(days=100), AS_OF - dt.timedelta(days=70), "1000", "800", None),
+        (
+            AS_OF - dt.timedelta(days=60),
+            AS_OF - dt.timedelta(days=30),
+            "1000",
+            "1000",
+            AS_OF - dt.timedelta(days=20),
+        ),
+    ):
+        Invoice.objects.create(
+            customer=customer,
+            issued_on=issued,
+            due_on=due,
+            amount=Decimal(amount),
+            paid_amount=Decimal(paid),
+            paid_on=paid_on,
+            status="paid" if paid_on else "partly_paid",
+        )
+    metrics_refresh(as_of=AS_OF)
+    everything = CustomerMetrics.objects.get(customer=customer)
+    CustomerMetrics.objects.all().delete()
+
+    metrics_refresh(as_of=AS_OF, only=stored_for(["payment_recovery_24m", "max_days_to_pay_24m"]))
+
+    alone = CustomerMetrics.objects.get(customer=customer)
+    assert (alone.payment_recovery_24m, alone.max_days_to_pay_24m) == (Decimal("90.00"), 100)
+    assert (alone.payment_recovery_24m, alone.max_days_to_pay_24m) == (
+        everything.payment_recovery_24m,
+        everything.max_days_to_pay_24m,
+    )
+    assert everything.overdue_amount == Decimal("700")
