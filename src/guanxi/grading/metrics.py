@@ -331,10 +331,10 @@ def _invoices_part(as_of: dt.date, t24: dt.date, wanted: set[str] | None) -> _Pa
         ("max_days_to_pay_24m", "i.max_days", [], ("max_days",)),
         ("overdue_amount", "COALESCE(i.overdue, 0)", [], ("overdue",)),
     ]
+    # Every invoice is read even for the 24-month figures alone: with the window in the
+    # WHERE clause SQLite leaves the covering (customer_id …) index for the due_on one and
+    # sorts to group (30 s instead of 17–27 s at 1M customers); PostgreSQL gained nothing.
     where: tuple[str, list[Any]] = ("status <> 'cancelled'", [])
-    if wanted is not None and "overdue_amount" not in wanted:
-        # Only the 24-month figures: the invoices outside the window add nothing to them.
-        where = (f"status <> 'cancelled' AND {window}", [t24, as_of])
     return _grouped(invoices, "i", aggregates, columns, where, wanted)
 
 
