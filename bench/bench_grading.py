@@ -295,6 +295,19 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     started = timezone.now()
     sizes = counts()
     log(f"{connection.vendor}: {json.dumps(sizes)}")
+
+    def document() -> dict[str, Any]:
+        """What every result file starts with."""
+        return {
+            "vendor": connection.vendor,
+            "cpu_count": os.cpu_count(),
+            "load_average_at_end": load_average(),
+            "started_at": started.isoformat(timespec="seconds"),
+            "as_of": as_of.isoformat(),
+            "runs": args.runs,
+            "sizes": sizes,
+        }
+
     cases: dict[str, Any] = {}
     if args.follow_ups_only or args.steady_only:
         # Time only the planner, or only the daily runs, over the grades a previous full
@@ -378,16 +391,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     if args.steady_only:
-        return {
-            "vendor": connection.vendor,
-            "cpu_count": os.cpu_count(),
-            "load_average_at_end": load_average(),
-            "started_at": started.isoformat(timespec="seconds"),
-            "as_of": as_of.isoformat(),
-            "runs": args.runs,
-            "sizes": sizes,
-            "cases": cases,
-        }
+        return {**document(), "cases": cases}
 
     # Follow-ups: the value tier is the primary scheme; each run starts with none open.
     value = schemes["value-tier"]
@@ -407,16 +411,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     }
 
     if args.follow_ups_only:
-        return {
-            "vendor": connection.vendor,
-            "cpu_count": os.cpu_count(),
-            "load_average_at_end": load_average(),
-            "started_at": started.isoformat(timespec="seconds"),
-            "as_of": as_of.isoformat(),
-            "runs": args.runs,
-            "sizes": sizes,
-            "follow_ups_plan": follow_ups,
-        }
+        return {**document(), "follow_ups_plan": follow_ups}
 
     # Preview: what the page's button does, with the task run here rather than queued.
     preview_samples, preview_loads, moves = [], [], 0
@@ -446,13 +441,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             explain(refresh_rec, args.explain_over, f"{code} refresh")
             explain(apply_rec, args.explain_over, f"{code} stage+apply")
     return {
-        "vendor": connection.vendor,
-        "cpu_count": os.cpu_count(),
-        "load_average_at_end": load_average(),
-        "started_at": started.isoformat(timespec="seconds"),
-        "as_of": as_of.isoformat(),
-        "runs": args.runs,
-        "sizes": sizes,
+        **document(),
         "cases": cases,
         "follow_ups_plan": follow_ups,
         "preview_value_tier": preview,
