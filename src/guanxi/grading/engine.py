@@ -288,17 +288,20 @@ def stage(run_id: int, scheme_id: int, compiled: Compiled, *, changes_only: bool
     inner = f"""SELECT c.id AS customer_id, {compiled.tier} AS tier_id,
             COALESCE({compiled.score}, '') AS score, g.customer_id AS graded,
             g.rule_tier_id AS rule_tier_id, g.score AS old_score,
-            CASE WHEN g.override_tier_id IS NOT NULL AND NOT {still} THEN 1 ELSE 0 END
-                AS expired
+            CASE WHEN g.override_tier_id IS NULL THEN 0 WHEN {still} THEN 1 ELSE 2 END
+                AS override_state
             {"".join(", " + value for value in values)}
         FROM {compiled.source}
         LEFT JOIN grading_customergrade g ON g.customer_id = c.id AND g.scheme_id = %s
         {sql.fence()}"""
     if changes_only:
-        wanted = f"""(d.tier_id IS NULL AND d.graded IS NOT NULL)
+        # override_state: 0 none, 1 an expert's override still holds, 2 it ran out. A grade
+        # whose rule gives no tier any more is removed, unless an override still holds it.
+        wanted = f"""(d.tier_id IS NULL AND d.graded IS NOT NULL
+                 AND (d.override_state <> 1 OR d.rule_tier_id IS NOT NULL))
             OR {sql.distinct("d.tier_id", "d.rule_tier_id")}
             OR (d.graded IS NOT NULL AND ({sql.distinct("d.score", "d.old_score")}
-                                          OR d.expired = 1))"""
+                                          OR d.override_state = 2))"""
     else:
         wanted = "d.tier_id IS NOT NULL"
     with connection.cursor() as cursor:
@@ -368,24 +371,37 @@ def apply(run_id: int, scheme_id: int) -> int:
             [scheme_id, now, now, now, run_id, scheme_id, run_id, now],
         )
         changed = int(cursor.rowcount)
-        # Customers no longer eligible lose their grade, with a history row.
+        # Customers no longer eligible (or whom no tier takes) lose their grade, with a
+        # history row — unless an expert's override still holds it.
         cursor.execute(
-            """INSERT INTO grading_gradechange
+            f"""INSERT INTO grading_gradechange
                 (customer_id, scheme_id, from_tier_id, to_tier_id, changed_at, reason,
                  explanation, run_id)
             SELECT g.customer_id, g.scheme_id, g.tier_id, NULL, %s, 'evaluation', '', %s
             FROM grading_gradestage s
             JOIN grading_customergrade g
                 ON g.customer_id = s.customer_id AND g.scheme_id = %s
-            WHERE s.run_id = %s AND s.tier_id IS NULL AND g.tier_id IS NOT NULL""",
-            [now, run_id, scheme_id, run_id],
+            WHERE s.run_id = %s AND s.tier_id IS NULL AND g.tier_id IS NOT NULL
+                AND NOT {active}""",
+            [now, run_id, scheme_id, run_id, now],
         )
         changed += int(cursor.rowcount)
+        held = _active_override("grading_customergrade")
         cursor.execute(
-            """DELETE FROM grading_customergrade WHERE scheme_id = %s AND customer_id IN (
-                SELECT s.customer_id FROM grading_gradestage s
-                WHERE s.run_id = %s AND s.tier_id IS NULL)""",
-            [scheme_id, run_id],
+            f"""DELETE FROM grading_customergrade WHERE scheme_id = %s AND NOT {held}
+                AND customer_id IN (
+                    SELECT s.customer_id FROM grading_gradestage s
+                    WHERE s.run_id = %s AND s.tier_id IS NULL)""",
+            [scheme_id, now, run_id],
+        )
+        # An expert's override that still holds keeps the grade; the rule's tier goes.
+        cursor.execute(
+            """UPDATE grading_customergrade AS g SET rule_tier_id = NULL, score = '',
+                explanation = '', evaluated_at = %s
+            FROM grading_gradestage s
+            WHERE s.run_id = %s AND s.tier_id IS NULL AND g.scheme_id = %s
+                AND g.customer_id = s.customer_id""",
+            [now, run_id, scheme_id],
         )
         # Rule tier or score changed, or the override ran out: the grade takes the staged
         # values and the explanation of this run; customers graded for the first time are

@@ -446,3 +446,34 @@ def test_days_since_the_last_order_are_counted_to_the_evaluation_date(
     assert grade.tier.code == "churned"
     assert json.loads(grade.explanation)["recency_days"] == 400
     assert json.loads(grade.explanation)["tenure_days"] == 1000
+
+
+def test_an_override_holds_a_customer_whom_no_tier_takes_until_it_expires(
+    customer_with: Any, admin_user: Any
+) -> None:
+    customer = customer_with(monthly_average_assets=Decimal("50"))
+    scheme = preset_install(actor=None, code="wealth-tier")
+    scheme.tiers.filter(is_fallback=True).delete()  # no tier takes the mass any more
+    assert _evaluate(scheme).status == RunStatus.COMPLETED
+    assert not CustomerGrade.objects.filter(customer=customer).exists()
+    grade_override(
+        actor=admin_user,
+        customer=customer,
+        scheme=scheme,
+        tier=scheme.tiers.get(code="gold"),
+        reason="Pilot of the private-banking offer",
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+
+    first, second = _evaluate(scheme), _evaluate(scheme)
+    held = CustomerGrade.objects.get(customer=customer)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=31)):
+        ended = _evaluate(scheme)
+
+    assert (held.tier.code, held.rule_tier) == ("gold", None)
+    assert [run.status for run in (first, second, ended)] == [RunStatus.COMPLETED] * 3
+    assert (first.changed, second.changed, ended.changed) == (0, 0, 1)
+    assert not CustomerGrade.objects.filter(customer=customer).exists()
+    assert list(
+        GradeChange.objects.filter(run=ended).values_list("from_tier__code", "to_tier")
+    ) == [("gold", None)]
