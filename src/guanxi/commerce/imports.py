@@ -240,17 +240,33 @@ class Append:
     customer_id: int
 
 
-class Checker:
-    """Field checks of one row, each error naming the file's column."""
-
-    def __init__(self, job: ImportJob, row: Parsed, raw: dict[str, Any]) -> None:
-        self.columns = {
+def _columns(job: ImportJob) -> dict[str, str]:
+    """Field key → the file's column header, worked out once per job object."""
+    cached: dict[str, str] | None = getattr(job, "_import_columns", None)
+    if cached is None:
+        cached = {
             key: job.headers[int(index)] if int(index) < len(job.headers) else key
             for index, key in job.mapping.items()
             if key
         }
+        job._import_columns = cached  # type: ignore[attr-defined]
+    return cached
+
+
+class Checker:
+    """Field checks of one row, each error naming the file's column."""
+
+    def __init__(self, job: ImportJob, row: Parsed, raw: dict[str, Any]) -> None:
+        self.columns = _columns(job)
         self.row = row
         self.raw = raw
+
+    def optional(self, key: str, parse: Any, *args: Any, default: Any = None, **kwargs: Any) -> Any:
+        """The cell `key` checked by `parse(value, *args, key, fail, **kwargs)`, or `default`
+        when the cell is blank."""
+        if v.blank(self.raw.get(key)):
+            return default
+        return parse(self.raw[key], *args, key, self.fail, **kwargs)
 
     def fail(self, key: str, message: str) -> None:
         column = self.columns.get(key) or str(LABELS.get(key, key))
@@ -367,21 +383,9 @@ def _orders(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, An
         check = Checker(job, row, raw)
         _required(check, ImportTarget.ORDERS)
         _customer(check, customers)
-        moment = (
-            v.moment(raw["ordered_at"], "ordered_at", check.fail)
-            if not v.blank(raw.get("ordered_at"))
-            else None
-        )
-        channel = (
-            v.choice(raw["channel"], OrderChannel, "channel", check.fail)
-            if not v.blank(raw.get("channel"))
-            else OrderChannel.OTHER
-        )
-        quantity = (
-            v.quantity(raw["quantity"], "quantity", check.fail)
-            if not v.blank(raw.get("quantity"))
-            else Decimal(1)
-        )
+        moment = check.optional("ordered_at", v.moment)
+        channel = check.optional("channel", v.choice, OrderChannel, default=OrderChannel.OTHER)
+        quantity = check.optional("quantity", v.quantity, default=Decimal(1))
         price = None
         if not v.blank(raw.get("unit_price")):
             price = v.amount(raw["unit_price"], "unit_price", check.fail)
@@ -451,28 +455,14 @@ def _invoices(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
         check = Checker(job, row, raw)
         _required(check, ImportTarget.INVOICES)
         _customer(check, customers)
-        issued = (
-            v.date(raw["issued_on"], "issued_on", check.fail)
-            if not v.blank(raw.get("issued_on"))
-            else None
-        )
-        due = (
-            v.date(raw["due_on"], "due_on", check.fail) if not v.blank(raw.get("due_on")) else None
-        )
+        issued = check.optional("issued_on", v.date)
+        due = check.optional("due_on", v.date)
         if issued is not None and due is None:
             due = issued + dt.timedelta(days=30)
         if issued is not None and due is not None and due < issued:
             check.fail("due_on", _("The due date cannot come before the issue date."))
-        amount = (
-            v.amount(raw["amount"], "amount", check.fail, positive=True)
-            if not v.blank(raw.get("amount"))
-            else None
-        )
-        currency = (
-            v.currency(raw["currency"], "currency", check.fail)
-            if not v.blank(raw.get("currency"))
-            else "CNY"
-        )
+        amount = check.optional("amount", v.amount, positive=True)
+        currency = check.optional("currency", v.currency, default="CNY")
         number = str(raw.get("number") or "")[:32]
         customer_id = row.customer_id
         if row.errors or customer_id is None or None in (issued, due, amount):
@@ -535,22 +525,12 @@ def _payments(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
             _customer(check, customers)
             if invoice is not None and row.customer_id and row.customer_id != invoice.customer_id:
                 check.fail("customer_code", _("The invoice belongs to another customer."))
-        day = (
-            v.date(raw["paid_on"], "paid_on", check.fail)
-            if not v.blank(raw.get("paid_on"))
-            else None
-        )
+        day = check.optional("paid_on", v.date)
         if day is not None and day > today:
             check.fail("paid_on", _("A payment cannot be dated in the future."))
-        amount = (
-            v.amount(raw["amount"], "amount", check.fail, positive=True)
-            if not v.blank(raw.get("amount"))
-            else None
-        )
-        method = (
-            v.choice(raw["method"], PaymentMethod, "method", check.fail)
-            if not v.blank(raw.get("method"))
-            else PaymentMethod.BANK_TRANSFER
+        amount = check.optional("amount", v.amount, positive=True)
+        method = check.optional(
+            "method", v.choice, PaymentMethod, default=PaymentMethod.BANK_TRANSFER
         )
         reference = v.text(raw.get("reference"), "reference", check.fail, limit=100) or ""
         replay = invoice is not None and (invoice.customer_id, reference) in references
@@ -608,7 +588,7 @@ def _holdings(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
         check = Checker(job, row, raw)
         _required(check, ImportTarget.HOLDINGS)
         _customer(check, customers)
-        day = v.date(raw["as_of"], "as_of", check.fail) if not v.blank(raw.get("as_of")) else None
+        day = check.optional("as_of", v.date)
         if day is not None and day > today:
             check.fail("as_of", _("A snapshot cannot be dated in the future."))
         balances = {
@@ -616,11 +596,7 @@ def _holdings(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
             for name in BALANCES
             if not v.blank(raw.get(name))
         }
-        currency = (
-            v.currency(raw["currency"], "currency", check.fail)
-            if not v.blank(raw.get("currency"))
-            else "CNY"
-        )
+        currency = check.optional("currency", v.currency, default="CNY")
         customer_id = row.customer_id
         if row.errors or customer_id is None or day is None:
             outcome.failed.append(row)

@@ -36,7 +36,7 @@ from guanxi.core.crypto import EncryptedTextField
 from guanxi.core.errors import Conflict, DomainError
 from guanxi.core.permissions import has_perm, require_perm
 from guanxi.customers.imports import mapping as columns
-from guanxi.customers.imports import writes
+from guanxi.customers.imports import targets, writes
 from guanxi.customers.imports.readers import (
     REPLACEMENT,
     BadRow,
@@ -715,20 +715,6 @@ def _plan(ctx: Context, prepared: list[Prepared], *, lock: bool) -> Plan:
 # --- dry run ---------------------------------------------------------------------------------
 
 
-def _error_rows(job: ImportJob, failures: list[Prepared]) -> list[ImportRowError]:
-    return [
-        ImportRowError(
-            job=job,
-            row_number=row.number,
-            field=error["field"][:100],
-            value=error["value"][:200],
-            message=error["message"][:500],
-        )
-        for row in failures
-        for error in row.errors
-    ]
-
-
 def _first_errors(stored: list[dict[str, Any]], failures: list[Prepared]) -> None:
     for row in failures:
         for error in row.errors:
@@ -797,7 +783,7 @@ def import_job_analyse(
         counts["would_create"] += len(plan.creates)
         counts["would_update"] += len(plan.updates)
         counts["would_skip"] += len(plan.skips)
-        writes.insert_rows(ImportRowError, _error_rows(job, plan.failures))
+        writes.insert_rows(ImportRowError, targets.error_rows(job, plan.failures))
         _first_errors(errors, plan.failures)
         ImportJob.objects.filter(pk=job.pk).update(rows_total=counts["rows"])
     job.dry_run = {**counts, "errors": errors}
@@ -1235,7 +1221,7 @@ def _write(ctx: Context, plan: Plan) -> None:
         for row, target in plan.skips
     ]
     writes.insert(tables.imported, [tables.imported.row(entry) for entry in log])
-    writes.insert_rows(ImportRowError, _error_rows(job, plan.failures))
+    writes.insert_rows(ImportRowError, targets.error_rows(job, plan.failures))
 
     renamed = [update.customer.pk for update in plan.updates if "name" in update.changed]
     if renamed:
