@@ -153,6 +153,24 @@ AGEING = {
 }
 
 
+def _longest_term(as_of: str, paid: str, unpaid_issued: str) -> str:
+    """The longest term to pay: that of the paid invoices, or the days an unpaid one has
+    been open, whichever is longer (NULL when there is neither)."""
+    open_days = sql.days_between(as_of, unpaid_issued)
+    return (
+        f"CASE WHEN {unpaid_issued} IS NULL THEN {paid} "
+        f"WHEN {paid} IS NULL OR {open_days} > {paid} THEN {open_days} ELSE {paid} END"
+    )
+
+
+# Metrics counted at grading time from stored values and the evaluation date; the stored
+# column holds the value as of the row's own refresh and is not compared for changes.
+AT_READ = {
+    *AGEING,
+    "max_days_to_pay_24m",
+}
+
+
 def column(name: str, as_of: dt.date | None = None) -> str:
     """The SQL expression of a metric (alias m) or custom field (alias c); KeyError if unknown.
 
@@ -161,6 +179,8 @@ def column(name: str, as_of: dt.date | None = None) -> str:
         return DERIVED[name]
     if name in AGEING and as_of is not None:
         return sql.days_between(sql.date_literal(as_of), AGEING[name])
+    if name == "max_days_to_pay_24m" and as_of is not None:
+        return _longest_term(sql.date_literal(as_of), "m.max_days_paid_24m", "m.unpaid_issued_24m")
     if name in CATALOGUE:
         return f"m.{name}"
     if name.startswith("custom."):
@@ -196,7 +216,13 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "revenue_prior_6m",
         "revenue_trend",
     ),
-    "invoices": ("payment_recovery_24m", "max_days_to_pay_24m", "overdue_amount"),
+    "invoices": (
+        "payment_recovery_24m",
+        "max_days_to_pay_24m",
+        "max_days_paid_24m",
+        "unpaid_issued_24m",
+        "overdue_amount",
+    ),
     "holdings": ("aum", "monthly_average_assets", "loan_balance"),
     "interactions": ("interactions_90d",),
 }
@@ -231,6 +257,7 @@ def _grouped(
     columns: list[_Column],
     where: tuple[str, list[Any]],
     wanted: set[str] | None,
+    subset: str,
 ) -> _Part:
     """A group's part that computes only the wanted columns and the aggregates they read."""
     chosen = [column for column in columns if wanted is None or column[0] in wanted]
@@ -240,7 +267,7 @@ def _grouped(
     join = (
         f"LEFT JOIN (SELECT customer_id, "
         f"{', '.join(f'{expression} AS {name}' for name, expression, _p in used)} "
-        f"FROM {table} WHERE {where_sql} GROUP BY customer_id) {alias} "
+        f"FROM {table} WHERE {where_sql}{subset} GROUP BY customer_id) {alias} "
         f"ON {alias}.customer_id = c.id"
     )
     return _Part(
@@ -252,7 +279,7 @@ def _grouped(
 
 
 def _orders_part(
-    as_of: dt.date, end: Any, t6: Any, t12: Any, wanted: set[str] | None
+    as_of: dt.date, end: Any, t6: Any, t12: Any, wanted: set[str] | None, subset: str
 ) -> _Part | None:
     orders = _table("commerce.Order")
     if orders is None:
@@ -306,19 +333,30 @@ def _orders_part(
         ("revenue_trend", trend, [], ("last_6m", "prior_6m")),
     ]
     where = (f"status IN ({statuses}) AND ordered_at < %s", [*VALID_ORDER_STATUSES, end])
-    return _grouped(orders, "o", aggregates, columns, where, wanted)
+    return _grouped(orders, "o", aggregates, columns, where, wanted, subset)
 
 
-def _invoices_part(as_of: dt.date, t24: dt.date, wanted: set[str] | None) -> _Part | None:
+def _invoices_part(
+    as_of: dt.date, t24: dt.date, wanted: set[str] | None, subset: str
+) -> _Part | None:
     invoices = _table("commerce.Invoice")
     if invoices is None:
         return None
-    days_to_pay = sql.days_between("COALESCE(paid_on, %s)", "issued_on")
+    paid_days = sql.days_between("paid_on", "issued_on")
     window = "due_on >= %s AND due_on <= %s"
     aggregates: list[_Aggregate] = [
         ("paid", f"SUM(CASE WHEN {window} THEN paid_amount ELSE 0 END)", [t24, as_of]),
         ("owed", f"SUM(CASE WHEN {window} THEN amount ELSE 0 END)", [t24, as_of]),
-        ("max_days", f"MAX(CASE WHEN {window} THEN {days_to_pay} END)", [t24, as_of, as_of]),
+        (
+            "max_paid",
+            f"MAX(CASE WHEN {window} AND paid_on IS NOT NULL THEN {paid_days} END)",
+            [t24, as_of],
+        ),
+        (
+            "unpaid_from",
+            f"MIN(CASE WHEN {window} AND paid_on IS NULL THEN issued_on END)",
+            [t24, as_of],
+        ),
         (
             "overdue",
             "SUM(CASE WHEN due_on < %s AND status IN ('open', 'partly_paid') "
@@ -328,17 +366,24 @@ def _invoices_part(as_of: dt.date, t24: dt.date, wanted: set[str] | None) -> _Pa
     ]
     columns: list[_Column] = [
         ("payment_recovery_24m", "100.0 * i.paid / NULLIF(i.owed, 0)", [], ("paid", "owed")),
-        ("max_days_to_pay_24m", "i.max_days", [], ("max_days",)),
+        (
+            "max_days_to_pay_24m",
+            _longest_term("%s", "i.max_paid", "i.unpaid_from"),
+            [as_of, as_of],
+            ("max_paid", "unpaid_from"),
+        ),
+        ("max_days_paid_24m", "i.max_paid", [], ("max_paid",)),
+        ("unpaid_issued_24m", "i.unpaid_from", [], ("unpaid_from",)),
         ("overdue_amount", "COALESCE(i.overdue, 0)", [], ("overdue",)),
     ]
     # Every invoice is read even for the 24-month figures alone: with the window in the
     # WHERE clause SQLite leaves the covering (customer_id …) index for the due_on one and
     # sorts to group (30 s instead of 17–27 s at 1M customers); PostgreSQL gained nothing.
     where: tuple[str, list[Any]] = ("status <> 'cancelled'", [])
-    return _grouped(invoices, "i", aggregates, columns, where, wanted)
+    return _grouped(invoices, "i", aggregates, columns, where, wanted, subset)
 
 
-def _holdings_part(as_of: dt.date) -> _Part | None:
+def _holdings_part(as_of: dt.date, subset: str) -> _Part | None:
     holdings = _table("commerce.HoldingSnapshot")
     if holdings is None:
         return None
@@ -347,7 +392,7 @@ def _holdings_part(as_of: dt.date) -> _Part | None:
             h.monthly_average_assets AS average_assets, h.loan_balance AS loans
         FROM {holdings} h JOIN (
             SELECT customer_id, MAX(as_of) AS latest FROM {holdings}
-            WHERE as_of <= %s GROUP BY customer_id
+            WHERE as_of <= %s{subset} GROUP BY customer_id
         ) latest ON latest.customer_id = h.customer_id AND latest.latest = h.as_of
     ) h ON h.customer_id = c.id"""
     columns = [
@@ -358,13 +403,13 @@ def _holdings_part(as_of: dt.date) -> _Part | None:
     return _Part(columns, [], join, [as_of])
 
 
-def _interactions_part(end: Any, t90: Any) -> _Part | None:
+def _interactions_part(end: Any, t90: Any, subset: str) -> _Part | None:
     interactions = _table("interactions.Interaction")
     if interactions is None:
         return None
     join = f"""LEFT JOIN (
         SELECT customer_id, COUNT(*) AS n FROM {interactions}
-        WHERE occurred_at >= %s AND occurred_at < %s GROUP BY customer_id
+        WHERE occurred_at >= %s AND occurred_at < %s{subset} GROUP BY customer_id
     ) x ON x.customer_id = c.id"""
     return _Part([("interactions_90d", "COALESCE(x.n, 0)")], [], join, [t90, end])
 
@@ -373,6 +418,7 @@ def _interactions_part(end: Any, t90: Any) -> _Part | None:
 _NEEDS = {
     "recency_days": ("last_order_at",),
     "tenure_days": ("first_order_at",),
+    "max_days_to_pay_24m": ("max_days_paid_24m", "unpaid_issued_24m"),
     "assets_and_loans": ("monthly_average_assets", "loan_balance"),
 }
 
@@ -385,22 +431,37 @@ def stored_for(names: list[str]) -> set[str]:
     return wanted
 
 
+TARGET, DELTA, TOUCHED = (
+    "grading_customermetrics",
+    "grading_metrics_delta",
+    "grading_metrics_touched",
+)
+# Past this share of customers touched, recomputing everyone in one sequential pass is
+# cheaper than looking each one up.
+FULL_SHARE = 0.2
+
+
 def metrics_refresh(
     *,
     as_of: dt.date | None = None,
     groups: set[str] | None = None,
     only: set[str] | None = None,
 ) -> int:
-    """Recompute customers' metrics as of a date (default today); returns the rows written.
+    """Bring customers' metrics up to date as of a date (default today); returns rows written.
 
-    Only the given metric groups (default: all, see GROUPS) are recomputed — or, with
-    `only` (see `stored_for`), only those stored metrics, aggregating just what they read;
-    the row's other values keep those of their own last refresh. A row is
-    written only when one of its values changed (or the customer is new), so a refresh over
-    unchanged facts reads the source tables once and writes (almost) nothing. A row's
-    `as_of` and `refreshed_at` are those of the last refresh that changed it; the ageing
-    metrics (AGEING) are stored as of that date. Metrics of merged customers are dropped.
-    One transaction: a failure keeps the previous metrics.
+    Normally incremental: only the customers whose facts changed since the last refresh
+    (recorded by the triggers of `grading.capture`) and those with a fact at an edge of a
+    window that moved since (an order leaving the 12 months, an invoice falling due…) are
+    recomputed — every metric of theirs, in one pass. Everyone is recomputed when there is
+    no complete earlier refresh to build on (the first one, one as of an earlier date, or
+    after a capture trigger went missing) or when the changes touch more than FULL_SHARE of
+    the customers. `groups` or `only` (see `stored_for`) recompute just those metrics, for
+    every customer; the others keep their values.
+
+    A row is written only when one of its values changed (or the customer is new). A row's
+    `as_of` and `refreshed_at` are those of the last refresh that changed it; the metrics of
+    AT_READ are counted to the evaluation date when grading. Metrics of merged customers are
+    dropped. One transaction: a failure keeps the previous metrics and changes.
     """
     as_of = as_of or timezone.localdate()
     if only is not None:
@@ -409,19 +470,111 @@ def metrics_refresh(
     unknown = wanted - set(GROUPS)
     if unknown:
         raise KeyError(", ".join(sorted(unknown)))
+    everything = wanted == set(GROUPS) and only is None
+    from guanxi.grading import capture
+    from guanxi.grading.models import MetricsState
+
+    with transaction.atomic():
+        sql.lock("grading_metrics_refresh")
+        recorded = capture.ensure()
+        state = MetricsState.objects.filter(pk=1).first()
+        incremental = False
+        if everything and recorded and state is not None and state.as_of <= as_of:
+            incremental = _touch(state.as_of, as_of)
+        if everything:
+            if not incremental:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DELETE FROM {capture.LOG}")
+            MetricsState.objects.update_or_create(
+                pk=1, defaults={"as_of": as_of, "refreshed_at": timezone.now()}
+            )
+        elif state is not None and state.as_of != as_of:
+            state.delete()  # these groups are now as of another date than the rest
+        written = _write(as_of, wanted, only, subset=incremental)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        return written
+
+
+def _window_ends(as_of: dt.date) -> dict[str, dt.datetime]:
     zone = timezone.get_current_timezone()
     end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-    t6 = end - dt.timedelta(days=182)
-    t12 = end - dt.timedelta(days=365)
+    return {
+        "end": end,
+        "t6": end - dt.timedelta(days=182),
+        "t12": end - dt.timedelta(days=365),
+        "t90": end - dt.timedelta(days=90),
+    }
+
+
+def _touch(since: dt.date, as_of: dt.date) -> bool:
+    """Collect the customers to recompute into a scratch table: those the capture log
+    holds (consumed) and those with a fact at a window edge that moved from `since` to
+    `as_of`. False (and nothing collected) when so many are touched that recomputing
+    everyone is cheaper."""
+    from guanxi.grading import capture
+
+    insert, ignore = sql.insert_ignoring(TOUCHED)
+    ranges: list[tuple[str | None, str, list[Any]]] = []
+    before, after = _window_ends(since), _window_ends(as_of)
+    if as_of > since:
+        moments = {key: (sql.timestamp(before[key]), sql.timestamp(after[key])) for key in after}
+        in_range = "{0} >= %s AND {0} < %s"
+        orders, interactions = _table("commerce.Order"), _table("interactions.Interaction")
+        ranges += [
+            (orders, in_range.format("ordered_at"), [*moments[key]]) for key in ("t12", "t6", "end")
+        ]
+        ranges += [
+            (interactions, in_range.format("occurred_at"), [*moments[key]])
+            for key in ("t90", "end")
+        ]
+        days = dt.timedelta(days=730)
+        invoices = _table("commerce.Invoice")
+        ranges.append((invoices, in_range.format("due_on"), [since - days, as_of - days]))
+        ranges.append((invoices, "due_on >= %s AND due_on <= %s", [since, as_of]))
+        holdings = _table("commerce.HoldingSnapshot")
+        ranges.append((holdings, "as_of > %s AND as_of <= %s", [since, as_of]))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (customer_id BIGINT PRIMARY KEY)")
+        if sql.is_postgres():  # taken and emptied in one statement: nothing lost between
+            cursor.execute(
+                f"""WITH taken AS (DELETE FROM {capture.LOG} RETURNING customer_id)
+                INSERT INTO {TOUCHED} SELECT DISTINCT customer_id FROM taken"""
+            )
+        else:  # the write lock is ours: no other writer can log a change in between
+            cursor.execute(f"{insert} SELECT customer_id FROM {capture.LOG} WHERE 1 = 1{ignore}")
+            cursor.execute(f"DELETE FROM {capture.LOG}")
+        for table, condition, params in ranges:
+            if table is not None:
+                cursor.execute(
+                    f"{insert} SELECT DISTINCT customer_id FROM {table} "
+                    f"WHERE {condition} AND customer_id IS NOT NULL{ignore}",
+                    params,
+                )
+        cursor.execute(f"SELECT COUNT(*) FROM {TOUCHED}")
+        touched = int(cursor.fetchone()[0])
+        cursor.execute(f"SELECT COUNT(*) FROM {TARGET}")
+        stored = int(cursor.fetchone()[0])
+        if touched > 1000 and touched > FULL_SHARE * stored:
+            return False
+        sql.analyze(TOUCHED)
+        return True
+
+
+def _write(as_of: dt.date, wanted: set[str], only: set[str] | None, *, subset: bool) -> int:
+    """Recompute the wanted groups for every customer (or, with `subset`, for the touched
+    ones) and write the rows that changed; returns how many."""
+    ends = _window_ends(as_of)
     t24 = as_of - dt.timedelta(days=730)
-    t90 = end - dt.timedelta(days=90)
     now = sql.timestamp(timezone.now())
-    end, t6, t12, t90 = (sql.timestamp(moment) for moment in (end, t6, t12, t90))
+    end, t6, t12, t90 = (sql.timestamp(ends[key]) for key in ("end", "t6", "t12", "t90"))
+    among = f" AND customer_id IN (SELECT customer_id FROM {TOUCHED})" if subset else ""
     builders = {
-        "orders": lambda: _orders_part(as_of, end, t6, t12, only),
-        "invoices": lambda: _invoices_part(as_of, t24, only),
-        "holdings": lambda: _holdings_part(as_of),
-        "interactions": lambda: _interactions_part(end, t90),
+        "orders": lambda: _orders_part(as_of, end, t6, t12, only, among),
+        "invoices": lambda: _invoices_part(as_of, t24, only, among),
+        "holdings": lambda: _holdings_part(as_of, among),
+        "interactions": lambda: _interactions_part(end, t90, among),
     }
     parts = [part for group in GROUPS if group in wanted and (part := builders[group]())]
     columns = [name for part in parts for name, _expression in part.columns]
@@ -429,15 +582,14 @@ def metrics_refresh(
     from guanxi.grading.models import CustomerMetrics
 
     nullable = {field.name for field in CustomerMetrics._meta.concrete_fields if field.null}
-    target, delta = "grading_customermetrics", "grading_metrics_delta"
     # One pass over the customers, the aggregates and the stored rows collects the rows to
     # write — customers without a row and rows whose values differ — into a scratch table;
     # only those are then inserted or updated, so a refresh over unchanged facts reads the
     # source tables once and writes (almost) nothing. (An upsert would arbitrate a conflict
     # for every customer; an UPDATE … FROM plus an anti-join for new rows reads twice.)
     # Each value is cast to its column's type, as stored: an average of 14.2857… must compare
-    # equal to the 14.29 stored. The ageing metrics follow from the order dates (compared)
-    # and the refresh date.
+    # equal to the 14.29 stored. The metrics counted at reading time (AT_READ) follow from
+    # the stored values that are compared.
     types = {
         field.name: field.db_type(connection) for field in CustomerMetrics._meta.concrete_fields
     }
@@ -446,18 +598,21 @@ def metrics_refresh(
         for name, expression in zip(columns, expressions, strict=True)
     )
     changed = " OR ".join(
-        sql.distinct(f"t.{name}", f"src.{name}") for name in columns if name not in AGEING
+        sql.distinct(f"t.{name}", f"src.{name}") for name in columns if name not in AT_READ
     )
+    merged = "SELECT id FROM customers_customer WHERE status = 'merged'"
+    if subset:
+        merged += f" AND id IN (SELECT customer_id FROM {TOUCHED})"
     collect = f"""
-        CREATE TEMPORARY TABLE {delta} AS
+        CREATE TEMPORARY TABLE {DELTA} AS
         SELECT src.*, CASE WHEN t.customer_id IS NULL THEN 1 ELSE 0 END AS is_new
         FROM (
             SELECT c.id AS customer_id{selected}
             FROM customers_customer c
             {" ".join(part.join for part in parts)}
-            WHERE c.status <> 'merged'
+            WHERE c.status <> 'merged'{among.replace("customer_id IN", "c.id IN", 1)}
         ) src
-        LEFT JOIN {target} t ON t.customer_id = src.customer_id
+        LEFT JOIN {TARGET} t ON t.customer_id = src.customer_id
         WHERE t.customer_id IS NULL OR {changed or "1 = 0"}
     """
     collect_params: list[Any] = [
@@ -466,8 +621,8 @@ def metrics_refresh(
     ]
     assignments = "".join(f", {name} = d.{name}" for name in columns)
     update = f"""
-        UPDATE {target} AS t SET as_of = %s, refreshed_at = %s{assignments}
-        FROM {delta} d WHERE d.customer_id = t.customer_id AND d.is_new = 0
+        UPDATE {TARGET} AS t SET as_of = %s, refreshed_at = %s{assignments}
+        FROM {DELTA} d WHERE d.customer_id = t.customer_id AND d.is_new = 0
     """
     # New rows: this refresh's values, empty values for the groups not refreshed.
     values = {
@@ -475,24 +630,23 @@ def metrics_refresh(
     }
     values.update({name: f"d.{name}" for name in columns})
     insert = f"""
-        INSERT INTO {target} (customer_id, as_of, refreshed_at, {", ".join(values)})
+        INSERT INTO {TARGET} (customer_id, as_of, refreshed_at, {", ".join(values)})
         SELECT d.customer_id, %s, %s, {", ".join(values.values())}
-        FROM {delta} d WHERE d.is_new = 1
+        FROM {DELTA} d WHERE d.is_new = 1
     """
-    with transaction.atomic():
+    if subset:
+        sql.tune_for_lookups()
+    else:
         sql.tune_for_aggregation()
         sql.prefer_merge_joins()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {target} WHERE customer_id IN "
-                "(SELECT id FROM customers_customer WHERE status = 'merged')"
-            )
-            cursor.execute(f"DROP TABLE IF EXISTS {delta}")
-            cursor.execute(collect, collect_params)
-            sql.analyze(delta)
-            cursor.execute(update, [as_of, now])
-            written = int(cursor.rowcount)
-            cursor.execute(insert, [as_of, now])
-            written += int(cursor.rowcount)
-            cursor.execute(f"DROP TABLE {delta}")
-            return written
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TARGET} WHERE customer_id IN ({merged})")
+        cursor.execute(f"DROP TABLE IF EXISTS {DELTA}")
+        cursor.execute(collect, collect_params)
+        sql.analyze(DELTA)
+        cursor.execute(update, [as_of, now])
+        written = int(cursor.rowcount)
+        cursor.execute(insert, [as_of, now])
+        written += int(cursor.rowcount)
+        cursor.execute(f"DROP TABLE {DELTA}")
+        return written

@@ -141,6 +141,10 @@ class CustomerMetrics(models.Model):
     revenue_trend = models.IntegerField(default=0)
     payment_recovery_24m = models.DecimalField(max_digits=7, decimal_places=2, null=True)
     max_days_to_pay_24m = models.IntegerField(null=True)
+    # What max_days_to_pay_24m is counted from at grading time: the longest term of the paid
+    # invoices and the oldest issue date of the unpaid ones (whose term grows every day).
+    max_days_paid_24m = models.IntegerField(null=True)
+    unpaid_issued_24m = models.DateField(null=True)
     overdue_amount = models.DecimalField(max_digits=16, decimal_places=2, default=0)
     aum = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     monthly_average_assets = models.DecimalField(max_digits=18, decimal_places=2, default=0)
@@ -154,6 +158,40 @@ class CustomerMetrics(models.Model):
 
     def __str__(self) -> str:
         return f"metrics of {self.customer_id} as of {self.as_of}"
+
+
+class MetricsState(models.Model):
+    """How far the stored metrics are complete (one row, or none before the first full
+    refresh): every row holds its customer's values as of `as_of`, except for the customers
+    listed in MetricsChange, whose facts changed since."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    as_of = models.DateField()
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("metrics state")
+        verbose_name_plural = _("metrics state")
+
+    def __str__(self) -> str:
+        return f"metrics complete as of {self.as_of}"
+
+
+class MetricsChange(models.Model):
+    """A customer whose orders, invoices, holdings or interactions changed (or who was
+    created or merged) since the last refresh. Written by database triggers (see
+    grading.capture) whatever the path — services, imports, merges, raw SQL; each refresh
+    consumes the rows it sees. No foreign key: a deleted customer's rows are skipped."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("metrics change")
+        verbose_name_plural = _("metrics changes")
+
+    def __str__(self) -> str:
+        return f"metrics of {self.customer_id} to refresh"
 
 
 class GradeQuerySet(ScopedQuerySet["CustomerGrade"]):

@@ -17,7 +17,7 @@ from guanxi.core.errors import Conflict, DomainError, check_version
 from guanxi.core.permissions import require_perm
 from guanxi.customers.models import Customer
 from guanxi.grading import engine
-from guanxi.grading.metrics import metrics_refresh, stored_for
+from guanxi.grading.metrics import metrics_refresh
 from guanxi.grading.models import (
     ChangeReason,
     CustomerGrade,
@@ -264,7 +264,7 @@ def evaluation_run(
         compiled = engine.compile_scheme(scheme, as_of)
         if refresh:
             _progress(run, "metrics", 10)
-            metrics_refresh(as_of=as_of, only=stored_for(compiled.reads))
+            metrics_refresh(as_of=as_of)
         _progress(run, "grading", 50)
         with transaction.atomic():
             staged = engine.stage(run.pk, scheme.pk, compiled, changes_only=not run.is_preview)

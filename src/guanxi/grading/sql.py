@@ -106,6 +106,31 @@ def tune_for_staging() -> None:
             cursor.execute("SET LOCAL jit = off")
 
 
+def tune_for_lookups() -> None:
+    """On PostgreSQL, no JIT for statements that look up a few customers' rows by index
+    (their cost is estimated from whole-table statistics). Transaction-local."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def lock(name: str) -> None:
+    """Serialise a job with others of its name until the transaction ends (PostgreSQL; a
+    SQLite transaction here takes the database's write lock when it begins)."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [name])
+
+
+def insert_ignoring(table: str) -> tuple[str, str]:
+    """The start and end of an INSERT … SELECT that skips rows whose key is already there
+    (the SELECT needs a WHERE clause: SQLite reads ON CONFLICT after a bare join as part
+    of it)."""
+    if is_postgres():
+        return (f"INSERT INTO {table}", " ON CONFLICT DO NOTHING")
+    return (f"INSERT OR IGNORE INTO {table}", "")
+
+
 def analyze(table: str) -> None:
     """Refresh the planner's statistics of a table just filled in bulk (PostgreSQL only:
     SQLite's planner does without)."""

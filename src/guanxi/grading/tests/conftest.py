@@ -31,6 +31,9 @@ def customer_with(db: Any, make_user: Any, teams: dict[str, Any]) -> Callable[..
         for days, moment in (("recency_days", "last_order_at"), ("tenure_days", "first_order_at")):
             if values.get(days) is not None and moment not in values:
                 values[moment] = noon_days_ago(values[days])
+        # The longest term to pay is counted from the paid invoices' and the unpaid ones'.
+        if "max_days_to_pay_24m" in values and "max_days_paid_24m" not in values:
+            values["max_days_paid_24m"] = values["max_days_to_pay_24m"]
         CustomerMetrics.objects.create(customer=customer, as_of=timezone.localdate(), **values)
         return customer
 
