@@ -278,6 +278,17 @@ def _grouped(
     )
 
 
+# The order metrics that read only the last 12 months.
+WINDOWED = {
+    "revenue_12m",
+    "margin_12m",
+    "order_count_12m",
+    "revenue_last_6m",
+    "revenue_prior_6m",
+    "revenue_trend",
+}
+
+
 def _orders_part(
     as_of: dt.date, end: Any, t6: Any, t12: Any, wanted: set[str] | None, subset: str
 ) -> _Part | None:
@@ -333,6 +344,8 @@ def _orders_part(
         ("revenue_trend", trend, [], ("last_6m", "prior_6m")),
     ]
     where = (f"status IN ({statuses}) AND ordered_at < %s", [*VALID_ORDER_STATUSES, end])
+    if wanted is not None and wanted <= WINDOWED:  # only the 12 months need reading
+        where = (f"{where[0]} AND ordered_at >= %s", [*where[1], t12])
     return _grouped(orders, "o", aggregates, columns, where, wanted, subset)
 
 
@@ -394,6 +407,7 @@ def _holdings_part(as_of: dt.date, subset: str) -> _Part | None:
             SELECT customer_id, MAX(as_of) AS latest FROM {holdings}
             WHERE as_of <= %s{subset} GROUP BY customer_id
         ) latest ON latest.customer_id = h.customer_id AND latest.latest = h.as_of
+        WHERE 1 = 1{subset.replace("customer_id IN", "h.customer_id IN", 1)}
     ) h ON h.customer_id = c.id"""
     columns = [
         ("aum", "COALESCE(h.aum, 0)"),
@@ -490,9 +504,25 @@ def metrics_refresh(
             )
         elif state is not None and state.as_of != as_of:
             state.delete()  # these groups are now as of another date than the rest
-        written = _write(as_of, wanted, only, subset=incremental)
+        if not incremental:
+            return _write(as_of, wanted, only)
+        # The logged customers get every metric recomputed; those at a window edge, the
+        # metrics of that window's source only.
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+            cursor.execute(f"SELECT grp FROM {TOUCHED} GROUP BY grp")
+            present = {str(row[0]) for row in cursor.fetchall()}
+        written = 0
+        for subset in ("all", *GROUPS, "orders_window"):
+            if subset in present:
+                chosen = {"orders"} if subset == "orders_window" else {subset}
+                written += _write(
+                    as_of,
+                    set(GROUPS) if subset == "all" else chosen,
+                    WINDOWED if subset == "orders_window" else None,
+                    subset=subset,
+                )
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {TOUCHED}")
         return written
 
 
@@ -509,50 +539,62 @@ def _window_ends(as_of: dt.date) -> dict[str, dt.datetime]:
 
 def _touch(since: dt.date, as_of: dt.date) -> bool:
     """Collect the customers to recompute into a scratch table: those the capture log
-    holds (consumed) and those with a fact at a window edge that moved from `since` to
-    `as_of`. False (and nothing collected) when so many are touched that recomputing
-    everyone is cheaper."""
+    holds (consumed; every metric, group "all") and those with a fact at a window edge
+    that moved from `since` to `as_of` (the group of that fact's source). False when so
+    many are touched that recomputing everyone is cheaper."""
     from guanxi.grading import capture
 
     insert, ignore = sql.insert_ignoring(TOUCHED)
-    ranges: list[tuple[str | None, str, list[Any]]] = []
+    ranges: list[tuple[str, str | None, str, list[Any]]] = []
     before, after = _window_ends(since), _window_ends(as_of)
     if as_of > since:
         moments = {key: (sql.timestamp(before[key]), sql.timestamp(after[key])) for key in after}
         in_range = "{0} >= %s AND {0} < %s"
         orders, interactions = _table("commerce.Order"), _table("interactions.Interaction")
+        # Orders crossing the 12- or 6-month line change only the windowed figures; those
+        # dated after the last refresh's day (entered ahead) change the lifetime ones too.
         ranges += [
-            (orders, in_range.format("ordered_at"), [*moments[key]]) for key in ("t12", "t6", "end")
+            ("orders_window", orders, in_range.format("ordered_at"), [*moments[key]])
+            for key in ("t12", "t6")
         ]
+        ranges.append(("orders", orders, in_range.format("ordered_at"), [*moments["end"]]))
         ranges += [
-            (interactions, in_range.format("occurred_at"), [*moments[key]])
+            ("interactions", interactions, in_range.format("occurred_at"), [*moments[key]])
             for key in ("t90", "end")
         ]
         days = dt.timedelta(days=730)
         invoices = _table("commerce.Invoice")
-        ranges.append((invoices, in_range.format("due_on"), [since - days, as_of - days]))
-        ranges.append((invoices, "due_on >= %s AND due_on <= %s", [since, as_of]))
+        ranges += [
+            ("invoices", invoices, in_range.format("due_on"), [since - days, as_of - days]),
+            ("invoices", invoices, "due_on >= %s AND due_on <= %s", [since, as_of]),
+        ]
         holdings = _table("commerce.HoldingSnapshot")
-        ranges.append((holdings, "as_of > %s AND as_of <= %s", [since, as_of]))
+        ranges.append(("holdings", holdings, "as_of > %s AND as_of <= %s", [since, as_of]))
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {TOUCHED} (customer_id BIGINT PRIMARY KEY)")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {TOUCHED} (grp VARCHAR(20), customer_id BIGINT, "
+            "PRIMARY KEY (grp, customer_id))"
+        )
         if sql.is_postgres():  # taken and emptied in one statement: nothing lost between
             cursor.execute(
                 f"""WITH taken AS (DELETE FROM {capture.LOG} RETURNING customer_id)
-                INSERT INTO {TOUCHED} SELECT DISTINCT customer_id FROM taken"""
+                INSERT INTO {TOUCHED} SELECT DISTINCT 'all', customer_id FROM taken"""
             )
         else:  # the write lock is ours: no other writer can log a change in between
-            cursor.execute(f"{insert} SELECT customer_id FROM {capture.LOG} WHERE 1 = 1{ignore}")
+            cursor.execute(
+                f"{insert} SELECT 'all', customer_id FROM {capture.LOG} WHERE 1 = 1{ignore}"
+            )
             cursor.execute(f"DELETE FROM {capture.LOG}")
-        for table, condition, params in ranges:
+        for group, table, condition, params in ranges:
             if table is not None:
                 cursor.execute(
-                    f"{insert} SELECT DISTINCT customer_id FROM {table} "
-                    f"WHERE {condition} AND customer_id IS NOT NULL{ignore}",
-                    params,
+                    f"{insert} SELECT DISTINCT %s, customer_id FROM {table} "
+                    f"WHERE {condition} AND customer_id IS NOT NULL AND customer_id NOT IN "
+                    f"(SELECT customer_id FROM {TOUCHED} WHERE grp = 'all'){ignore}",
+                    [group, *params],
                 )
-        cursor.execute(f"SELECT COUNT(*) FROM {TOUCHED}")
+        cursor.execute(f"SELECT COUNT(DISTINCT customer_id) FROM {TOUCHED}")
         touched = int(cursor.fetchone()[0])
         cursor.execute(f"SELECT COUNT(*) FROM {TARGET}")
         stored = int(cursor.fetchone()[0])
@@ -562,14 +604,20 @@ def _touch(since: dt.date, as_of: dt.date) -> bool:
         return True
 
 
-def _write(as_of: dt.date, wanted: set[str], only: set[str] | None, *, subset: bool) -> int:
-    """Recompute the wanted groups for every customer (or, with `subset`, for the touched
-    ones) and write the rows that changed; returns how many."""
+def _write(
+    as_of: dt.date, wanted: set[str], only: set[str] | None, *, subset: str | None = None
+) -> int:
+    """Recompute the wanted groups for every customer (or, with `subset`, for the customers
+    touched in that group: see `_touch`) and write the rows that changed; returns how many."""
     ends = _window_ends(as_of)
     t24 = as_of - dt.timedelta(days=730)
     now = sql.timestamp(timezone.now())
     end, t6, t12, t90 = (sql.timestamp(ends[key]) for key in ("end", "t6", "t12", "t90"))
-    among = f" AND customer_id IN (SELECT customer_id FROM {TOUCHED})" if subset else ""
+    among = (
+        f" AND customer_id IN (SELECT customer_id FROM {TOUCHED} WHERE grp = '{subset}')"
+        if subset
+        else ""
+    )
     builders = {
         "orders": lambda: _orders_part(as_of, end, t6, t12, only, among),
         "invoices": lambda: _invoices_part(as_of, t24, only, among),
@@ -600,9 +648,13 @@ def _write(as_of: dt.date, wanted: set[str], only: set[str] | None, *, subset: b
     changed = " OR ".join(
         sql.distinct(f"t.{name}", f"src.{name}") for name in columns if name not in AT_READ
     )
+    # Merged customers lose their metrics (a merge is logged: group "all").
     merged = "SELECT id FROM customers_customer WHERE status = 'merged'"
     if subset:
-        merged += f" AND id IN (SELECT customer_id FROM {TOUCHED})"
+        merged = (
+            f"SELECT x.customer_id FROM {TOUCHED} x JOIN customers_customer c "
+            f"ON c.id = x.customer_id WHERE x.grp = '{subset}' AND c.status = 'merged'"
+        )
     collect = f"""
         CREATE TEMPORARY TABLE {DELTA} AS
         SELECT src.*, CASE WHEN t.customer_id IS NULL THEN 1 ELSE 0 END AS is_new
@@ -620,6 +672,15 @@ def _write(as_of: dt.date, wanted: set[str], only: set[str] | None, *, subset: b
         *[value for part in parts for value in part.join_params],
     ]
     assignments = "".join(f", {name} = d.{name}" for name in columns)
+    update_params: list[Any] = [as_of, now]
+    if "orders" in wanted and "recency_days" not in columns:
+        # The stored ageing values follow the row's new date (from the dates kept).
+        created = "(SELECT created_at FROM customers_customer WHERE id = t.customer_id)"
+        assignments += (
+            f", recency_days = {sql.days_between('%s', 't.last_order_at')}"
+            f", tenure_days = {sql.days_between('%s', f'COALESCE(t.first_order_at, {created})')}"
+        )
+        update_params += [as_of, as_of]
     update = f"""
         UPDATE {TARGET} AS t SET as_of = %s, refreshed_at = %s{assignments}
         FROM {DELTA} d WHERE d.customer_id = t.customer_id AND d.is_new = 0
@@ -640,13 +701,16 @@ def _write(as_of: dt.date, wanted: set[str], only: set[str] | None, *, subset: b
         sql.tune_for_aggregation()
         sql.prefer_merge_joins()
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {TARGET} WHERE customer_id IN ({merged})")
+        if subset in (None, "all"):
+            cursor.execute(f"DELETE FROM {TARGET} WHERE customer_id IN ({merged})")
         cursor.execute(f"DROP TABLE IF EXISTS {DELTA}")
         cursor.execute(collect, collect_params)
         sql.analyze(DELTA)
-        cursor.execute(update, [as_of, now])
+        cursor.execute(update, update_params)
         written = int(cursor.rowcount)
-        cursor.execute(insert, [as_of, now])
-        written += int(cursor.rowcount)
+        # A customer at a window edge has a row already: new customers are logged ("all").
+        if subset in (None, "all"):
+            cursor.execute(insert, [as_of, now])
+            written += int(cursor.rowcount)
         cursor.execute(f"DROP TABLE {DELTA}")
         return written

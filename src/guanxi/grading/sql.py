@@ -107,11 +107,14 @@ def tune_for_staging() -> None:
 
 
 def tune_for_lookups() -> None:
-    """On PostgreSQL, no JIT for statements that look up a few customers' rows by index
-    (their cost is estimated from whole-table statistics). Transaction-local."""
+    """On PostgreSQL, statements over a few thousand customers look each one up by index:
+    no hash joins (they chose to scan all 1M customers to hash against 30k touched ones,
+    1 s of a 4 s statement) and no JIT (costs estimated from whole-table statistics).
+    Transaction-local."""
     if is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL enable_hashjoin = off")
 
 
 def lock(name: str) -> None:
