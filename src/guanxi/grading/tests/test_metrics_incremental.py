@@ -132,9 +132,7 @@ def test_every_kind_of_change_is_picked_up_by_the_next_refresh(
     Invoice.objects.filter(pk=invoice.pk).update(
         paid_amount=Decimal("800"), paid_on=day, status="paid"
     )
-    HoldingSnapshot.objects.create(
-        customer=b, as_of=day, monthly_average_assets=Decimal("1000000")
-    )
+    HoldingSnapshot.objects.create(customer=b, as_of=day, monthly_average_assets=Decimal("1000000"))
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO commerce_order (customer_id, number, ordered_at, status, channel, "
@@ -219,9 +217,7 @@ def test_a_refresh_of_some_groups_on_another_day_forgets_the_state(
 def test_an_unpaid_invoices_term_grows_with_the_evaluation_date(people: list[Customer]) -> None:
     customer = people[0]
     _invoice(customer, AS_OF - dt.timedelta(days=50), AS_OF - dt.timedelta(days=20), "100")
-    paid = _invoice(
-        customer, AS_OF - dt.timedelta(days=200), AS_OF - dt.timedelta(days=170), "100"
-    )
+    paid = _invoice(customer, AS_OF - dt.timedelta(days=200), AS_OF - dt.timedelta(days=170), "100")
     paid.paid_on, paid.paid_amount, paid.status = (
         AS_OF - dt.timedelta(days=120),
         Decimal("100"),
