@@ -8,7 +8,11 @@ leaves the previous grades intact. Configuration of each method (`Scheme.config`
 - thresholds: tiers' own conditions, first match by rank wins, else the fallback tier;
 - quantiles: {"dimensions": [{"name": "r", "metric": "recency_days", "better": "lower",
   "buckets": 5}, …]} adds `<name>_score` columns (1 worst … buckets best) that tiers'
-  conditions read, first match by rank wins;
+  conditions read, first match by rank wins. A score is 1 + the cut-offs the customer's
+  value beats: cut-off k of n is the value at position ceil(k·N/n) from the worst of the N
+  graded customers with a value, so equal values share a score and a customer without a
+  value scores 1 (`prepare` computes the cut-offs over the current metrics, see
+  docs/architecture-notes.md);
 - cumulative: {"metric": "revenue_12m", "cutoffs": [["a", 0.8], ["b", 0.95]],
   "rest": "c"}: sorted by the metric, a customer is in the first tier whose cut-off the
   cumulative share before them is under;
@@ -20,7 +24,8 @@ Every method honours `config["eligible"]`, a condition a customer must meet to b
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -33,6 +38,16 @@ from guanxi.grading import conditions, metrics, sql
 from guanxi.grading.models import Method, Scheme, Tier
 
 
+@dataclass(frozen=True)
+class Dimension:
+    """A quantile dimension: a metric's SQL over c and m, scored 1 (worst) … `buckets`."""
+
+    name: str
+    expression: str
+    higher_is_better: bool
+    buckets: int
+
+
 @dataclass
 class Compiled:
     """A scheme as SQL over every customer (alias c) and their metrics (alias m, maybe absent).
@@ -40,6 +55,13 @@ class Compiled:
     `tier` is the rule's tier for an eligible customer and NULL for everyone else; `score`
     the method's score; `explanation` the (name, expression) pairs shown beside the grade.
     Each SQL text is followed by its own parameters.
+
+    A quantile scheme reads every value once per customer: `layer` holds the (alias,
+    expression) pairs — metrics over c and m, scores over them and the cut-offs — that
+    `prepare` turns into a sub-query standing in for c, so that tiers, score and explanation
+    read plain columns (`c.v0`, `c.r_score`, `c.is_eligible`) instead of repeating a CASE per
+    reference. Until `prepare` has bound the cut-offs, `cutoffs` is None and the scheme
+    cannot be staged.
     """
 
     source: str
@@ -50,6 +72,29 @@ class Compiled:
     score_params: list[Any]
     explanation: list[tuple[str, str]]
     reads: list[str] = field(default_factory=list)
+    dimensions: list[Dimension] = field(default_factory=list)
+    layer: list[tuple[str, str]] = field(default_factory=list)
+    # The graded customers (over c joined to m) whose values the cut-offs are taken from.
+    population: str = ""
+    population_params: list[Any] = field(default_factory=list)
+    cutoffs: dict[str, list[Any]] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """What a run records beside its counts: a quantile scheme's cut-offs, worst first."""
+        if not self.cutoffs:
+            return {}
+        return {
+            "cutoffs": {
+                name: [_plain(value) for value in values] for name, values in self.cutoffs.items()
+            }
+        }
+
+
+def _plain(value: Any) -> Any:
+    """A cut-off as a JSON number (Decimal is not one)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def _check_names(names: list[str], extra: set[str]) -> None:
@@ -103,7 +148,11 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
     config = scheme.config or {}
     fallback = next((tier.pk for tier in tiers if tier.is_fallback), None)
     by_code = {tier.code: tier for tier in tiers}
-    extra: set[str] = set()
+    # A quantile scheme's `<name>_score` names and their SQL (a CASE over the cut-offs), and
+    # the per-customer values its rules read (name → alias in the layer, see Compiled).
+    scores: dict[str, str] = {}
+    dimensions: list[Dimension] = []
+    layered: dict[str, str] = {}
 
     def metric_expr(name: str) -> str:
         return metrics.column(name, as_of)
@@ -118,13 +167,13 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
     reads += conditions.names(eligible)
 
     if scheme.method == Method.QUANTILES:
-        dimensions = config.get("dimensions") or []
-        if not dimensions:
+        raw_dimensions = config.get("dimensions") or []
+        if not raw_dimensions:
             raise DomainError(
                 _("A quantile scheme needs at least one dimension."), field="dimensions"
             )
-        seen_names, seen_metrics, windows = set(), set(), []
-        for dimension in dimensions:
+        seen_names, seen_metrics = set(), set()
+        for dimension in raw_dimensions:
             name, metric = str(dimension.get("name", "")), str(dimension.get("metric", ""))
             buckets = dimension.get("buckets", 5)
             if not name.isidentifier() or name in seen_names:
@@ -139,42 +188,40 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
             _check_names([metric], set())
             seen_names.add(name)
             seen_metrics.add(metric)
-            order = "DESC" if dimension.get("better") == "lower" else "ASC"
-            windows.append(
-                f"NTILE({buckets}) OVER (ORDER BY {metric_expr(metric)} {order}, c.id) "
-                f"AS {name}_score"
+            dimensions.append(
+                Dimension(
+                    name=name,
+                    expression=metric_expr(metric),
+                    higher_is_better=dimension.get("better") != "lower",
+                    buckets=buckets,
+                )
             )
-            extra.add(f"{name}_score")
+            scores[f"{name}_score"] = _score_sql(dimensions[-1])
             reads.append(metric)
-        eligible_sql, eligible_params = conditions.to_sql(eligible, metric_expr)
-        source = (
-            f"{source} LEFT JOIN (SELECT c.id AS customer_id, {', '.join(windows)} "
-            f"FROM customers_customer c JOIN grading_customermetrics m ON m.customer_id = c.id "
-            f"WHERE {_kinds_sql(scheme)} AND c.status <> 'merged' AND {eligible_sql}) q "
-            f"ON q.customer_id = c.id"
+        score_sql = " || ".join(
+            f"'{dimension.name.upper()}' || {sql.text(f'c.{dimension.name}_score')}"
+            for dimension in dimensions
         )
-        source_params = [*_kinds_params(scheme), *eligible_params]
-        score_parts = []
-        for dimension in dimensions:
-            label, score_column = str(dimension["name"]).upper(), f"q.{dimension['name']}_score"
-            score_parts.append(f"'{label}' || {sql.text(score_column)}")
-        score_sql = " || ".join(score_parts)
 
     def column(name: str) -> str:
-        return f"q.{name}" if name in extra else metric_expr(name)
+        if scheme.method != Method.QUANTILES:
+            return metric_expr(name)
+        if name in scores:
+            return f"c.{name}"
+        return f"c.{layered.setdefault(name, f'v{len(layered)}')}"
 
     branches: list[tuple[str, list[Any], int]] = []
     if scheme.method in (Method.THRESHOLDS, Method.QUANTILES):
         for tier in tiers:
             if tier.is_fallback:
                 continue
-            node = _parse(tier.condition, tier.name(get_language() or "en"), extra)
+            node = _parse(tier.condition, tier.name(get_language() or "en"), set(scores))
             if node is None:
                 raise DomainError(
                     _("Tier “%(name)s” has no condition.") % {"name": tier.name_en},
                     field="condition",
                 )
-            reads += [n for n in conditions.names(node) if n not in reads and n not in extra]
+            reads += [n for n in conditions.names(node) if n not in reads and n not in scores]
             branches.append((*conditions.to_sql(node, column), tier.pk))
     elif scheme.method == Method.CUMULATIVE:
         metric = str(config.get("metric", ""))
@@ -233,17 +280,19 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
 
     case_sql, case_params = _case(branches, fallback)
     explanation = [(name, column(name)) for name in dict.fromkeys(reads)] + [
-        (name, f"q.{name}") for name in sorted(extra)
+        (name, column(name)) for name in sorted(scores)
     ]
-    if scheme.method in (Method.THRESHOLDS, Method.MATRIX):
-        eligible_sql, eligible_params = conditions.to_sql(eligible, metric_expr)
-        where_sql = (
-            f"m.customer_id IS NOT NULL AND {_kinds_sql(scheme)} AND c.status <> 'merged' "
-            f"AND {eligible_sql}"
-        )
-        where_params = [*_kinds_params(scheme), *eligible_params]
-    else:  # the sub-query q holds exactly the eligible customers
-        where_sql, where_params = "q.customer_id IS NOT NULL", []
+    eligible_sql, eligible_params = conditions.to_sql(eligible, metric_expr)
+    population = f"{_kinds_sql(scheme)} AND c.status <> 'merged' AND {eligible_sql}"
+    population_params = [*_kinds_params(scheme), *eligible_params]
+    where_params: list[Any] = []
+    if scheme.method == Method.CUMULATIVE:  # the sub-query q holds exactly the eligible
+        where_sql = "q.customer_id IS NOT NULL"
+    elif scheme.method == Method.QUANTILES:  # the layer says who is eligible
+        where_sql = "c.is_eligible = 1"
+    else:
+        where_sql = f"m.customer_id IS NOT NULL AND {population}"
+        where_params = list(population_params)
     return Compiled(
         source=source,
         source_params=source_params,
@@ -253,7 +302,130 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
         score_params=[*where_params, *score_params],
         explanation=explanation,
         reads=list(dict.fromkeys(reads)),
+        dimensions=dimensions,
+        layer=[
+            *((alias, metric_expr(name)) for name, alias in layered.items()),
+            *((name, scores[name]) for name in sorted(scores)),
+        ],
+        population=population,
+        population_params=population_params,
     )
+
+
+def _score_sql(dimension: Dimension) -> str:
+    """A dimension's score: 1 + the cut-offs its value beats (strictly), 1 without a value.
+
+    The cut-offs rise from worse to better, so the first one beaten from the best down
+    gives the score."""
+    beats = ">" if dimension.higher_is_better else "<"
+    branches = " ".join(
+        f"WHEN {dimension.expression} {beats} cutoffs.{dimension.name}_{k} THEN {k + 1}"
+        for k in range(dimension.buckets - 1, 0, -1)
+    )
+    return f"CASE {branches} ELSE 1 END"
+
+
+def prepare(compiled: Compiled) -> Compiled:
+    """The compiled scheme ready to stage: a quantile scheme's cut-offs computed over the
+    current metrics (call it after refreshing them) and bound; other methods as they are.
+
+    One query: on PostgreSQL `percentile_disc` per dimension; on SQLite (which has none)
+    each dimension's values grouped with their counts, and the groups holding a cut-off's
+    position picked from the running count.
+    """
+    if not compiled.dimensions:
+        return compiled
+    cutoffs = _cutoffs(compiled)
+    bound, params = [], []
+    for dimension in compiled.dimensions:
+        for k, value in enumerate(cutoffs[dimension.name], start=1):
+            bound.append(f"{_typed_parameter(value)} AS {dimension.name}_{k}")
+            params.append(value)
+    values = "".join(f", {expression} AS {alias}" for alias, expression in compiled.layer)
+    # Every customer with the values the rules read, each computed once (the fence keeps
+    # either database from folding the sub-query back into one expression per reference).
+    layer = (
+        f"(SELECT c.id, CASE WHEN m.customer_id IS NOT NULL AND {compiled.population} "
+        f"THEN 1 ELSE 0 END AS is_eligible{values} "
+        f"FROM (SELECT {', '.join(bound)}) cutoffs CROSS JOIN {compiled.source} {_fence()}) c"
+    )
+    return replace(
+        compiled,
+        source=layer,
+        source_params=[*compiled.population_params, *params, *compiled.source_params],
+        cutoffs=cutoffs,
+    )
+
+
+def _fence() -> str:
+    """`sql.fence()`, on SQLite too: an OFFSET keeps its planner from flattening the
+    sub-query (it then runs it as a co-routine, once per row)."""
+    return sql.fence() if sql.is_postgres() else "LIMIT -1 OFFSET 0"
+
+
+def _typed_parameter(value: Any) -> str:
+    """A cut-off parameter in its own type: PostgreSQL cannot compare a number with an
+    untyped NULL, and comparing an integer metric with NUMERIC would cast every row."""
+    if isinstance(value, int):
+        return "CAST(%s AS BIGINT)"
+    if isinstance(value, float):
+        return "CAST(%s AS DOUBLE PRECISION)"
+    return "CAST(%s AS NUMERIC)"
+
+
+def _cutoffs(compiled: Compiled) -> dict[str, list[Any]]:
+    """Each dimension's cut-offs, worse to better: cut-off k of n is the value at position
+    ceil(k·N/n) of the N graded customers with a value, sorted from the worst (None when
+    no one has a value)."""
+    dimensions = compiled.dimensions
+    population = (
+        "FROM customers_customer c JOIN grading_customermetrics m ON m.customer_id = c.id "
+        f"WHERE {compiled.population}"
+    )
+    found: dict[str, list[Any]] = {d.name: [None] * (d.buckets - 1) for d in dimensions}
+    with transaction.atomic(), connection.cursor() as cursor:
+        sql.tune_for_staging()
+        if sql.is_postgres():
+            # percentile_disc(f) is the value at position ceil(f·N) (f·N in float8; for n up
+            # to 10 and N up to 20M it is the exact integer position).
+            aggregates = ", ".join(
+                "percentile_disc(CAST(%s AS double precision[])) WITHIN GROUP "
+                f"(ORDER BY {d.expression} {'ASC' if d.higher_is_better else 'DESC'})"
+                for d in dimensions
+            )
+            fractions = [[k / d.buckets for k in range(1, d.buckets)] for d in dimensions]
+            cursor.execute(
+                f"SELECT {aggregates} {population}", [*fractions, *compiled.population_params]
+            )
+            for dimension, values in zip(dimensions, cursor.fetchone(), strict=True):
+                if values is not None:
+                    found[dimension.name] = list(values)
+            return found
+        # The `size` customers sharing a value v hold the positions (upto - size, upto] of
+        # the N = `total`; cut-off k of n falls among them when upto - size < ceil(k·N/n) <=
+        # upto, i.e. for k from (upto - size)·n // N + 1 to upto·n // N (integer division).
+        parts = []
+        for number, d in enumerate(dimensions):
+            n, order = int(d.buckets), "ASC" if d.higher_is_better else "DESC"
+            parts.append(
+                f"""SELECT {number}, v, (upto - size) * {n} / total + 1, upto * {n} / total
+                FROM (
+                    SELECT v, size, SUM(size) OVER (ORDER BY v {order} ROWS UNBOUNDED PRECEDING)
+                        AS upto, SUM(size) OVER () AS total
+                    FROM (SELECT d{number} AS v, COUNT(*) AS size FROM population
+                          WHERE d{number} IS NOT NULL GROUP BY d{number}) grouped
+                ) running WHERE upto * {n} / total > (upto - size) * {n} / total"""
+            )
+        values = ", ".join(f"{d.expression} AS d{number}" for number, d in enumerate(dimensions))
+        cursor.execute(
+            f"WITH population AS (SELECT {values} {population}) {' UNION ALL '.join(parts)}",
+            compiled.population_params,
+        )
+        for number, value, first, last in cursor.fetchall():
+            dimension = dimensions[number]
+            for k in range(int(first), min(int(last), dimension.buckets - 1) + 1):
+                found[dimension.name][k - 1] = value
+    return found
 
 
 def _kinds_sql(scheme: Scheme) -> str:
@@ -272,10 +444,12 @@ def stage(run_id: int, scheme_id: int, compiled: Compiled, *, changes_only: bool
     new or different rule tier or score, an override that ran out, or a grade to remove
     (staged with no tier) — so a run over unchanged facts writes next to nothing and builds
     explanations only for the rows it writes. Without it (a preview) every eligible customer
-    is staged. Call inside a transaction: on PostgreSQL the quantile sorts get `work_mem`
-    enough to stay in memory, and the staging table is analysed afterwards so that applying
-    plans joins for its real size.
+    is staged. A quantile scheme must have been through `prepare`. Call inside a transaction:
+    on PostgreSQL the cumulative sort gets `work_mem` enough to stay in memory, and the
+    staging table is analysed afterwards so that applying plans joins for its real size.
     """
+    if compiled.dimensions and compiled.cutoffs is None:
+        raise ValueError("A quantile scheme is staged after engine.prepare.")
     now = sql.timestamp(timezone.now())
     values = [
         f"{expression} AS x{number}"

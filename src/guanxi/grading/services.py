@@ -266,12 +266,13 @@ def evaluation_run(
             _progress(run, "metrics", 10)
             metrics_refresh(as_of=as_of)
         _progress(run, "grading", 50)
+        compiled = engine.prepare(compiled)  # quantile cut-offs over the refreshed metrics
         with transaction.atomic():
             staged = engine.stage(run.pk, scheme.pk, compiled, changes_only=not run.is_preview)
         _progress(run, "saving", 80)
         if run.is_preview:
             evaluated = staged
-            result = engine.preview_matrix(run.pk, scheme.pk)
+            result = {**engine.preview_matrix(run.pk, scheme.pk), **compiled.summary()}
             changed = sum(
                 move["customers"] for move in result["moves"] if move["from"] != move["to"]
             )
@@ -282,7 +283,7 @@ def evaluation_run(
                 _follow_through(run, scheme)
                 Scheme.objects.filter(pk=scheme.pk).update(last_evaluated_at=timezone.now())
             evaluated = engine.graded(scheme.pk, applied_at)
-            result = {}
+            result = compiled.summary()
     except Exception as error:  # the run records why it failed; the caller sees the status
         _discard_stage(run.pk)
         EvaluationRun.objects.filter(pk=run.pk).update(
