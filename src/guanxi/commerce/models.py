@@ -312,7 +312,9 @@ class Invoice(TimeStampedModel):
             models.Index(fields=["status", "due_on"], name="invoice_status_due"),
             # Invoices by due date, and whose fall due in a span of days from the index alone
             # (the grading refresh's window edges).
-            CoveringIndex(fields=["due_on"], covering=["customer"], name="invoice_due_customer"),
+            CoveringIndex(
+                fields=["due_on"], covering=["customer", "status"], name="invoice_due_customer"
+            ),
             # Payment recovery, days to pay and overdue amounts per customer (credit
             # grading) from the index alone.
             CoveringIndex(
@@ -449,6 +451,11 @@ class HoldingSnapshot(TimeStampedModel):
         verbose_name = _("holdings snapshot")
         verbose_name_plural = _("holdings snapshots")
         ordering: ClassVar[list[str]] = ["-as_of", "-pk"]
+        indexes: ClassVar[list[models.Index]] = [
+            # Whose snapshots take effect in a span of days, from the index alone (the
+            # grading refresh's window edges).
+            CoveringIndex(fields=["as_of"], covering=["customer"], name="holding_day_customer"),
+        ]
         constraints: ClassVar[list[models.BaseConstraint]] = [
             models.UniqueConstraint(
                 fields=["customer", "as_of"], name="commerce_holding_unique_day"

@@ -564,9 +564,17 @@ def _touch(since: dt.date, as_of: dt.date) -> bool:
         ]
         days = dt.timedelta(days=730)
         invoices = _table("commerce.Invoice")
+        # Invoices leaving the 24 months, falling due (entering them), or turning overdue
+        # unpaid (overdue counts from the day after the due date).
         ranges += [
             ("invoices", invoices, in_range.format("due_on"), [since - days, as_of - days]),
-            ("invoices", invoices, "due_on >= %s AND due_on <= %s", [since, as_of]),
+            ("invoices", invoices, "due_on > %s AND due_on <= %s", [since, as_of]),
+            (
+                "invoices",
+                invoices,
+                "due_on >= %s AND due_on < %s AND status IN ('open', 'partly_paid')",
+                [since, as_of],
+            ),
         ]
         holdings = _table("commerce.HoldingSnapshot")
         ranges.append(("holdings", holdings, "as_of > %s AND as_of <= %s", [since, as_of]))
@@ -596,8 +604,7 @@ def _touch(since: dt.date, as_of: dt.date) -> bool:
                 )
         cursor.execute(f"SELECT COUNT(DISTINCT customer_id) FROM {TOUCHED}")
         touched = int(cursor.fetchone()[0])
-        cursor.execute(f"SELECT COUNT(*) FROM {TARGET}")
-        stored = int(cursor.fetchone()[0])
+        stored = sql.row_count(TARGET)
         if touched > 1000 and touched > FULL_SHARE * stored:
             return False
         sql.analyze(TOUCHED)

@@ -134,6 +134,19 @@ def insert_ignoring(table: str) -> tuple[str, str]:
     return (f"INSERT OR IGNORE INTO {table}", "")
 
 
+def row_count(table: str) -> int:
+    """A table's rows: PostgreSQL's estimate from the last ANALYZE (counting 1M rows took
+    0.3–0.4 s), SQLite's count (from its smallest index)."""
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+            row = cursor.fetchone()
+            if row is not None and row[0] is not None and row[0] >= 0:
+                return int(row[0])
+        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
 def analyze(table: str) -> None:
     """Refresh the planner's statistics of a table just filled in bulk (PostgreSQL only:
     SQLite's planner does without)."""

@@ -1,5 +1,6 @@
-# The date indexes of orders and invoices carry the customer, so that "which customers
-# ordered (or have invoices falling due) in these days" is answered from the index alone.
+# The date indexes of orders, invoices and holdings carry the customer, so that "which
+# customers ordered (have invoices falling due, new snapshots) in these days" is answered
+# from the index alone; the RFM order index keys on the date too.
 
 import guanxi.commerce.indexes
 from django.db import migrations, models
@@ -68,7 +69,13 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="invoice",
             index=guanxi.commerce.indexes.CoveringIndex(
-                covering=("customer",), fields=["due_on"], name="invoice_due_customer"
+                covering=("customer", "status"), fields=["due_on"], name="invoice_due_customer"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="holdingsnapshot",
+            index=guanxi.commerce.indexes.CoveringIndex(
+                covering=("customer",), fields=["as_of"], name="holding_day_customer"
             ),
         ),
         migrations.AddIndex(
