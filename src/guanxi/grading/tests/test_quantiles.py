@@ -198,3 +198,15 @@ def test_rfm_names_segments_from_the_three_scores(customer_with: Any) -> None:
         ("R1F1M1", "lost"),
     ]
     assert never.pk not in grades
+
+
+def test_a_custom_field_with_fractions_is_scored_like_a_metric(
+    customer_with: Any, quantiles: Any
+) -> None:
+    customers = [customer_with(custom={"wallet": share}) for share in (2.5, 0.5, 3.5, 1.5)]
+    wallet = {"name": "w", "metric": "custom.wallet", "better": "higher", "buckets": 2}
+
+    run = _evaluate(quantiles(wallet))
+
+    assert _scores(customers) == ["W2", "W1", "W2", "W1"]
+    assert run.result == {"cutoffs": {"w": [1.5]}}
