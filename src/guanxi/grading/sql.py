@@ -96,10 +96,11 @@ def prefer_merge_joins() -> None:
 
 
 def tune_for_staging() -> None:
-    """On PostgreSQL, memory for the window sorts of quantile and cumulative schemes: at 1M
-    customers each of RFM's three NTILE sorts still spilled ~70 MB at 64 MB, so the staging
-    statement (one per evaluation, not per connection) gets 256 MB; no JIT (1.3 s of
-    compiling for RFM's staging, against 18 s → 14 s without). Transaction-local."""
+    """On PostgreSQL, memory for the sorts of quantile cut-offs (`percentile_disc` over each
+    dimension) and cumulative schemes (a window over every eligible customer), which at 1M
+    customers spilled to disk at 64 MB: the statement (one per evaluation, not per
+    connection) gets 256 MB; no JIT (1.3 s of compiling for one staging statement, for
+    nothing). Transaction-local."""
     if is_postgres():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL work_mem = '256MB'")
