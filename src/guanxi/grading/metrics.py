@@ -466,7 +466,8 @@ def metrics_refresh(
     Normally incremental: only the customers whose facts changed since the last refresh
     (recorded by the triggers of `grading.capture`) and those with a fact at an edge of a
     window that moved since (an order leaving the 12 months, an invoice falling due…) are
-    recomputed — every metric of theirs, in one pass. Everyone is recomputed when there is
+    recomputed: every metric of a logged customer, the metrics of that window's source for
+    a customer at an edge (see `_touch`). Everyone is recomputed when there is
     no complete earlier refresh to build on (the first one, one as of an earlier date, or
     after a capture trigger went missing) or when the changes touch more than FULL_SHARE of
     the customers. `groups` or `only` (see `stored_for`) recompute just those metrics, for
