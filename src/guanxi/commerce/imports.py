@@ -641,6 +641,20 @@ def plan_batch(job: ImportJob, rows: list[Row]) -> Outcome:
     return HANDLERS[job.target](job, _actor(job), _cells(job, rows))
 
 
+def _apply_paid(invoice: Invoice, paid_amount: Decimal, last: dt.date | None) -> None:
+    """An invoice's paid amount, status and paid-in-full day once its payments total
+    `paid_amount`, the last paid on `last` (unsaved)."""
+    invoice.paid_amount = paid_amount
+    if invoice.status in (InvoiceStatus.WRITTEN_OFF, InvoiceStatus.CANCELLED):
+        return
+    if paid_amount >= invoice.amount:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_on = last
+    else:
+        invoice.status = InvoiceStatus.PARTLY_PAID if paid_amount > 0 else InvoiceStatus.OPEN
+        invoice.paid_on = None
+
+
 def _settle(invoice_ids: Iterable[int]) -> list[Invoice]:
     """Recompute the paid amount, status and paid-in-full day of invoices from their
     payments (one aggregate query and one bulk update a chunk); returns those now paid in
@@ -659,17 +673,11 @@ def _settle(invoice_ids: Iterable[int]) -> list[Invoice]:
         for invoice in invoices:
             found = sums.get(invoice.pk)
             was_paid = invoice.status == InvoiceStatus.PAID
-            invoice.paid_amount = found["total"] if found else Decimal("0.00")
-            if invoice.status in (InvoiceStatus.WRITTEN_OFF, InvoiceStatus.CANCELLED):
-                pass
-            elif invoice.paid_amount >= invoice.amount:
-                invoice.status = InvoiceStatus.PAID
-                invoice.paid_on = found["last"] if found else None
-            else:
-                invoice.status = (
-                    InvoiceStatus.PARTLY_PAID if invoice.paid_amount > 0 else InvoiceStatus.OPEN
-                )
-                invoice.paid_on = None
+            _apply_paid(
+                invoice,
+                found["total"] if found else Decimal("0.00"),
+                found["last"] if found else None,
+            )
             invoice.bump_version()
             invoice.updated_at = timezone.now()
             if invoice.status == InvoiceStatus.PAID and invoice.paid_on and not was_paid:
