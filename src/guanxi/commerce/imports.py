@@ -10,7 +10,10 @@ number, a payment's reference for the customer, a customer's snapshot day) is sk
 importing the same file twice creates nothing new. Rows sharing an order number are the
 lines of one order even when batches cut between them: a later batch adds its lines to the
 order an earlier batch of the same job created (the row log ties every line's row to that
-order, so revert removes the whole order). After each batch commits, the same events as the
+order, so revert removes the whole order). The dry run remembers what its earlier batches
+would have written (orders with their customer and totals, invoice numbers, payments per
+invoice, snapshot days) and checks new orders as the order services will, so it reports
+for every row what the run will do. After each batch commits, the same events as the
 single-item services are published for the new rows. Revert deletes what the job created
 and nothing else refers to.
 """
@@ -21,6 +24,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 from django.db import transaction
@@ -31,17 +35,20 @@ from django.utils.translation import gettext_lazy
 
 from guanxi.accounts.models import User
 from guanxi.commerce.models import (
+    ZERO,
     HoldingSnapshot,
     Invoice,
     InvoiceStatus,
     Order,
     OrderChannel,
+    OrderLine,
     OrderStatus,
     Payment,
     PaymentMethod,
 )
 from guanxi.commerce.services import order_lines_append, orders_bulk_create
 from guanxi.commerce.services import values as v
+from guanxi.commerce.services.orders import apply_order, catalogue_for, prepare_lines, set_totals
 from guanxi.core import events
 from guanxi.core.errors import DomainError
 from guanxi.customers.imports import targets
@@ -56,6 +63,7 @@ from guanxi.customers.models import (
 )
 
 CHUNK = 500
+MAX_REMEMBERED = 500_000  # the dry run's memory of earlier batches' new keys (~200 MB of orders)
 
 # Target field → the headers (lower case) that map to it, Chinese and English.
 HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -236,8 +244,32 @@ class Append:
     """More lines of an order that an earlier batch of the same job created: a batch never
     cuts an order, its later lines are added to it (totals recomputed)."""
 
-    order_id: int
+    order_id: int  # 0 in the dry run: the order an earlier batch would have created
     customer_id: int
+    number: str
+
+
+@dataclass
+class DryRun:
+    """What the earlier batches of one dry run would have written and the real run's later
+    batches find in the database: the orders by number (customer, total amount and cost),
+    the invoice numbers, each invoice's payments (amount, references) and the holdings'
+    (customer, day) keys. A dry run reads every batch in one call, so this lives in memory
+    for that call; past MAX_REMEMBERED keys it stops learning new ones."""
+
+    orders: dict[str, tuple[int, Decimal, Decimal]] = field(default_factory=dict)
+    invoices: set[str] = field(default_factory=set)
+    paid: dict[int, Decimal] = field(default_factory=dict)
+    references: dict[int, set[str]] = field(default_factory=dict)
+    holdings: set[tuple[int, dt.date]] = field(default_factory=set)
+    size: int = 0  # keys remembered
+
+    def learn(self) -> bool:
+        """Whether one more key may be remembered (and count it)."""
+        if self.size >= MAX_REMEMBERED:
+            return False
+        self.size += 1
+        return True
 
 
 def _columns(job: ImportJob) -> dict[str, str]:
@@ -360,21 +392,23 @@ def _earlier_orders(job: ImportJob, found: list[tuple[str, int, int]]) -> dict[s
             pk = int((before or {}).get("id") or 0)
             if (before or {}).get("model") == "order" and pk in by_pk:
                 number, customer_id = by_pk[pk]
-                mine[number] = Append(order_id=pk, customer_id=customer_id)
+                mine[number] = Append(order_id=pk, customer_id=customer_id, number=number)
     return mine
 
 
-def _orders(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
+def _orders(
+    job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]], dry: DryRun | None
+) -> Outcome:
     outcome = Outcome()
     customers = _customers(actor, (raw.get("customer_code") for _row, raw in parsed))
-    found = _lookup(
-        Order,
-        "number",
-        (str(raw.get("number") or "") for _r, raw in parsed),
-        ("number", "pk", "customer_id"),
-    )
+    numbers = {str(raw.get("number") or "") for _r, raw in parsed}
+    found = _lookup(Order, "number", numbers, ("number", "pk", "customer_id"))
     taken = {str(number) for number, _pk, _customer in found}
     earlier = _earlier_orders(job, found)
+    if dry is not None:  # the orders earlier batches would have created, as the run finds them
+        for number in numbers.intersection(dry.orders):
+            taken.add(number)
+            earlier[number] = Append(order_id=0, customer_id=dry.orders[number][0], number=number)
     heads: dict[str, Parsed] = {}
     for row, raw in parsed:
         if row.errors:
@@ -438,15 +472,22 @@ def _orders(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, An
     return outcome
 
 
-def _invoices(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
+def _invoices(
+    job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]], dry: DryRun | None
+) -> Outcome:
     outcome = Outcome()
     customers = _customers(actor, (raw.get("customer_code") for _row, raw in parsed))
     taken = {
         number
         for (number,) in _lookup(
-            Invoice, "number", (str(raw.get("number") or "") for _r, raw in parsed), ("number",)
+            Invoice,
+            "number",
+            (str(raw.get("number") or "")[:32] for _r, raw in parsed),
+            ("number",),
         )
     }
+    if dry is not None:  # the invoices earlier batches would have created
+        taken.update(dry.invoices)
     seen: set[str] = set()
     for row, raw in parsed:
         if row.errors:
@@ -488,7 +529,9 @@ def _invoices(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
     return outcome
 
 
-def _payments(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
+def _payments(
+    job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]], dry: DryRun | None
+) -> Outcome:
     outcome = Outcome()
     invoices = {
         invoice.number: invoice
@@ -507,6 +550,13 @@ def _payments(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
         )
         if reference
     }
+    if dry is not None:  # the payments earlier batches would have recorded, invoices settled
+        for settled in invoices.values():
+            if settled.pk in dry.paid:
+                _apply_paid(settled, settled.paid_amount + dry.paid[settled.pk], None)
+            references.update(
+                (settled.customer_id, reference) for reference in dry.references.get(settled.pk, ())
+            )
     outstanding = {invoice.pk: invoice.outstanding for invoice in invoices.values()}
     today = timezone.localdate()
     for row, raw in parsed:
@@ -574,7 +624,9 @@ def _payments(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
 BALANCES = ("assets_under_management", "monthly_average_assets", "loan_balance")
 
 
-def _holdings(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]]) -> Outcome:
+def _holdings(
+    job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, Any]]], dry: DryRun | None
+) -> Outcome:
     outcome = Outcome()
     customers = _customers(actor, (raw.get("customer_code") for _row, raw in parsed))
     taken = set(
@@ -602,7 +654,7 @@ def _holdings(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
             outcome.failed.append(row)
             continue
         key = (customer_id, day)
-        if key in taken:
+        if key in taken or (dry is not None and key in dry.holdings):
             outcome.skipped.append(row)
             continue
         taken.add(key)
@@ -621,7 +673,8 @@ def _holdings(job: ImportJob, actor: User, parsed: list[tuple[Parsed, dict[str, 
     return outcome
 
 
-HANDLERS: dict[str, Callable[[ImportJob, User, list[tuple[Parsed, dict[str, Any]]]], Outcome]] = {
+Handler = Callable[[ImportJob, User, list[tuple[Parsed, dict[str, Any]]], DryRun | None], Outcome]
+HANDLERS: dict[str, Handler] = {
     ImportTarget.ORDERS: _orders,
     ImportTarget.INVOICES: _invoices,
     ImportTarget.PAYMENTS: _payments,
@@ -636,9 +689,18 @@ def _actor(job: ImportJob) -> User:
     return actor
 
 
-def plan_batch(job: ImportJob, rows: list[Row]) -> Outcome:
-    """Validate one batch of rows and sort them into created, skipped and failed; no write."""
-    return HANDLERS[job.target](job, _actor(job), _cells(job, rows))
+def plan_batch(job: ImportJob, rows: list[Row], dry: DryRun | None = None) -> Outcome:
+    """Validate one batch of rows and sort them into created, skipped and failed; no write.
+
+    In a dry run (`dry`), the batch also sees what the run's earlier batches would have
+    written, the new orders are checked as the order services check them when the real run
+    writes them, and what the batch would write is remembered for the later batches."""
+    outcome = HANDLERS[job.target](job, _actor(job), _cells(job, rows), dry)
+    if dry is not None:
+        if job.target == ImportTarget.ORDERS:
+            _orders_check(job, outcome, dry)
+        _remember(outcome, dry)
+    return outcome
 
 
 def _apply_paid(invoice: Invoice, paid_amount: Decimal, last: dt.date | None) -> None:
@@ -761,6 +823,68 @@ def _orders_write(job: ImportJob, outcome: Outcome) -> list[int]:
     return []
 
 
+def _orders_check(job: ImportJob, outcome: Outcome, dry: DryRun) -> None:
+    """The dry run's stand-in for _orders_write, nothing written: each new order checked as
+    orders_bulk_create checks it and each line of an order an earlier batch would have
+    created as order_lines_append checks it (values, products, totals), a refusal moved to
+    the failures with its rows as the run moves it; the orders that pass are remembered
+    with their totals."""
+    refused: dict[int, list[dict[str, Any]]] = {}
+    appends = [(row, head) for row, head in outcome.created if isinstance(head, Append)]
+    catalogue = catalogue_for([row.values["line"]] for row, _head in appends)
+    added: dict[str, list[tuple[Parsed, OrderLine]]] = {}
+    for row, head in appends:
+        errors = v.Errors()
+        prepared = prepare_lines([row.values["line"]], catalogue, errors, inactive_allowed=True)
+        if errors.items:
+            refused[id(row)] = errors.items
+        else:
+            added.setdefault(head.number, []).extend((row, line) for line in prepared)
+    for number, items in added.items():
+        if number not in dry.orders:  # a stored order: none before the job's first batch
+            continue
+        customer_id, total, cost = dry.orders[number]
+        total += sum((line.line_total for _row, line in items), ZERO)
+        cost += v.money(sum((line.quantity * line.unit_cost for _row, line in items), ZERO))
+        if total > v.MAX_MONEY or cost > v.MAX_MONEY:
+            too_large = {"field": "lines", "message": _("The order total is too large.")}
+            refused.update((id(row), [too_large]) for row, _line in items)
+        else:
+            dry.orders[number] = (customer_id, total, cost)
+    heads = [row for row, head in outcome.created if head is None]
+    catalogue = catalogue_for(row.values["lines"] for row in heads)
+    for row in heads:
+        errors = v.Errors()
+        order = Order(customer_id=row.values["customer_id"])
+        header = {key: row.values[key] for key in row.values if key not in ("customer_id", "lines")}
+        apply_order(order, header, errors)
+        prepared = prepare_lines(row.values["lines"], catalogue, errors, inactive_allowed=True)
+        set_totals(order, prepared, errors)
+        if errors.items:
+            refused[id(row)] = errors.items
+        elif dry.learn():
+            dry.orders[row.values["number"]] = (
+                row.values["customer_id"],
+                order.total_amount,
+                order.total_cost,
+            )
+    _refuse(job, outcome, refused)
+
+
+def _remember(outcome: Outcome, dry: DryRun) -> None:
+    """Note the invoices, payments and holdings a dry-run batch would write, for the later
+    batches of the run (orders are noted by _orders_check)."""
+    for _row, obj in outcome.created:
+        if isinstance(obj, Invoice) and dry.learn():
+            dry.invoices.add(str(obj.number))
+        elif isinstance(obj, Payment):
+            dry.paid[obj.invoice_id] = dry.paid.get(obj.invoice_id, ZERO) + obj.amount
+            if obj.reference and dry.learn():
+                dry.references.setdefault(obj.invoice_id, set()).add(obj.reference)
+        elif isinstance(obj, HoldingSnapshot) and dry.learn():
+            dry.holdings.add((obj.customer_id, obj.as_of))
+
+
 def _publish(job: ImportJob, objects: list[Any]) -> None:
     """After commit, the events the single-item services publish for each new invoice,
     payment (with invoice.paid for the invoices it paid in full) or holdings snapshot,
@@ -855,8 +979,9 @@ def write_batch(job: ImportJob, outcome: Outcome) -> None:
 
 
 def analyse(job: ImportJob, batches: Iterable[list[Row]], max_errors: int) -> ImportJob:
-    """The dry run of a commerce job: counts and errors, nothing else written."""
-    return targets.analyse(job, batches, max_errors, plan_batch)
+    """The dry run of a commerce job: counts and errors, nothing else written; each batch
+    sees what the earlier ones would have written, so it reports what the run will do."""
+    return targets.analyse(job, batches, max_errors, partial(plan_batch, dry=DryRun()))
 
 
 def commit_batch(job: ImportJob, rows: list[Row]) -> bool:
