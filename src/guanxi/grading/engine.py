@@ -518,6 +518,10 @@ def _active_override(alias: str) -> str:
     )
 
 
+# Fewer staged rows than this are applied through index lookups (see `apply`).
+LOOKUPS_BELOW = 100_000
+
+
 def apply(run_id: int, scheme_id: int) -> int:
     """Swap the staged changes in: history for each change, then the grades; returns changes.
 
@@ -529,6 +533,11 @@ def apply(run_id: int, scheme_id: int) -> int:
     active = _active_override("g")
     effective = f"CASE WHEN {active} THEN g.override_tier_id ELSE s.tier_id END"
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM grading_gradestage WHERE run_id = %s", [run_id])
+        if int(cursor.fetchone()[0]) < LOOKUPS_BELOW:
+            # A day's changes: each staged row reaches its grade (and the follow-through its
+            # customer) by index, rather than hashing the scheme's 1M grades (0.5 s a join).
+            sql.tune_for_lookups()
         cursor.execute(
             f"""INSERT INTO grading_gradechange
                 (customer_id, scheme_id, from_tier_id, to_tier_id, changed_at, reason,
