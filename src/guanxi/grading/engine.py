@@ -24,6 +24,7 @@ Every method honours `config["eligible"]`, a condition a customer must meet to b
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -77,6 +78,8 @@ class Compiled:
     # The graded customers (over c joined to m) whose values the cut-offs are taken from.
     population: str = ""
     population_params: list[Any] = field(default_factory=list)
+    # Whether `population` reads nothing of the customer but its status (see _cutoffs).
+    population_from_metrics: bool = False
     cutoffs: dict[str, list[Any]] | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -285,6 +288,12 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
     eligible_sql, eligible_params = conditions.to_sql(eligible, metric_expr)
     population = f"{_kinds_sql(scheme)} AND c.status <> 'merged' AND {eligible_sql}"
     population_params = [*_kinds_params(scheme), *eligible_params]
+    # Without kinds, and with eligibility and scores over stored metrics only, the graded
+    # customers are read from the metrics alone (the merged ones by the partial index).
+    uses_customer = re.compile(r"\bc\.")
+    metrics_only = not scheme.kinds and not any(
+        uses_customer.search(text) for text in [eligible_sql, *(d.expression for d in dimensions)]
+    )
     where_params: list[Any] = []
     if scheme.method == Method.CUMULATIVE:  # the sub-query q holds exactly the eligible
         where_sql = "q.customer_id IS NOT NULL"
@@ -309,6 +318,7 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
         ],
         population=population,
         population_params=population_params,
+        population_from_metrics=metrics_only,
     )
 
 
@@ -382,6 +392,12 @@ def _cutoffs(compiled: Compiled) -> dict[str, list[Any]]:
         "FROM customers_customer c JOIN grading_customermetrics m ON m.customer_id = c.id "
         f"WHERE {compiled.population}"
     )
+    if compiled.population_from_metrics:  # no pass over every customer (~1 s at 1M)
+        population = (
+            "FROM grading_customermetrics m WHERE m.customer_id NOT IN "
+            "(SELECT id FROM customers_customer WHERE status = 'merged') AND "
+            + compiled.population.replace("c.status <> 'merged' AND ", "", 1)
+        )
     found: dict[str, list[Any]] = {d.name: [None] * (d.buckets - 1) for d in dimensions}
     with transaction.atomic(), connection.cursor() as cursor:
         sql.tune_for_staging()

@@ -210,3 +210,19 @@ def test_a_custom_field_with_fractions_is_scored_like_a_metric(
 
     assert _scores(customers) == ["W2", "W1", "W2", "W1"]
     assert run.result == {"cutoffs": {"w": [1.5]}}
+
+
+@pytest.mark.parametrize("kinds", [(), ("person",)], ids=["from metrics", "with customers"])
+def test_merged_customers_are_left_out_of_the_cut_offs(
+    customer_with: Any, quantiles: Any, kinds: Any
+) -> None:
+    # A scheme without kinds reads its population from the metrics alone; one with kinds
+    # joins the customers. Either way a merged customer's stale metrics do not count.
+    customers = [customer_with(order_count=count) for count in (1, 2, 3, 4, 5)]
+    merged = customer_with(order_count=100)
+    Customer.objects.filter(pk=merged.pk).update(status="merged")
+
+    _evaluate(quantiles(FREQUENCY, kinds=kinds))
+
+    assert _scores(customers) == ["F1", "F2", "F3", "F4", "F5"]
+    assert _scores([merged]) == ["not graded"]
