@@ -231,6 +231,35 @@ def grading_reset() -> None:
     Scheme.objects.filter(code__in=PRESETS).delete()
 
 
+def value_tier_graded(as_of: dt.date) -> Any:
+    """The value tier with everyone graded: a previous full run's grades, else those of one
+    first evaluation made here (untimed: it also writes a history row and a notification per
+    customer)."""
+    from guanxi.grading.models import CustomerGrade, Scheme
+    from guanxi.grading.services import preset_install
+
+    scheme = Scheme.objects.filter(code="value-tier").first()
+    if scheme is None or not CustomerGrade.objects.filter(scheme=scheme).exists():
+        log("value-tier: no grades yet, grading everyone once (untimed)")
+        scheme = preset_install(actor=None, code="value-tier")
+        first = evaluate(scheme, as_of)
+        log(f"value-tier: refresh {first['refresh']:.1f}s, stage+apply {first['stage_apply']:.1f}s")
+    return scheme
+
+
+def follow_ups_clear() -> None:
+    """No follow-ups, as at the planner's first run; on PostgreSQL the deleted rows are also
+    vacuumed away, as autovacuum would have done between two daily runs (untimed)."""
+    from django.db import connection
+
+    from guanxi.grading.models import FollowUp
+
+    FollowUp.objects.all().delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) grading_followup")
+
+
 def new_run(scheme: Any, *, preview: bool = False) -> int:
     from guanxi.grading.models import EvaluationRun
 
@@ -346,7 +375,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
     from django.utils import timezone
 
-    from guanxi.grading.models import FollowUp, Scheme
+    from guanxi.grading.models import Scheme
     from guanxi.grading.services import (
         evaluation_run,
         evaluation_start,
@@ -372,13 +401,15 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         }
 
     cases: dict[str, Any] = {}
-    if args.follow_ups_only or args.steady_only:
-        # Time only the planner, or only the daily runs, over the grades a previous full
-        # run left in place.
+    if args.follow_ups_only:
+        # Time only the planner, over the value tier's grades.
+        schemes = {"value-tier": value_tier_graded(as_of)}
+    elif args.steady_only:
+        # Time only the daily runs, over the grades a previous full run left in place.
         schemes = {scheme.code: scheme for scheme in Scheme.objects.filter(code__in=PRESETS)}
         if len(schemes) < len(PRESETS):
-            raise SystemExit("--follow-ups-only / --steady-only need a previous full run")
-        for code in [] if args.follow_ups_only else schemes:
+            raise SystemExit("--steady-only needs a previous full run")
+        for code in schemes:
             cases[code] = {
                 "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
                 "load_average_per_run": [],
@@ -476,8 +507,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     Scheme.objects.filter(pk=value.pk).update(is_primary=True, is_active=True)
     follow_up_samples, follow_up_loads, created = [], [], 0
     for _number in range(args.runs):
+        follow_ups_clear()
         follow_up_loads.append(load_average())
-        FollowUp.objects.all().delete()
         seconds, created, _rec = timed(lambda: follow_ups_plan(as_of=as_of))
         follow_up_samples.append(seconds)
         log(f"follow_ups_plan: {seconds:.2f}s, {created:,} follow-ups")

@@ -368,15 +368,32 @@ class FollowUpQuerySet(ScopedQuerySet["FollowUp"]):
 
 
 class FollowUp(models.Model):
-    """A follow-up the system asks a customer's owner to make, from the tier's policy."""
+    """A follow-up the system asks a customer's owner to make, from the tier's policy.
+
+    The planner opens up to one per customer in one statement, so each index and each
+    database-checked key costs once per new row: the customer and owner keys are checked by
+    the database and looked up through the composite indexes below; the tier, a note of which
+    policy asked, is checked by the planner's join and set to NULL by Django when its tier is
+    deleted (on_delete, as for every key here), so it has neither constraint nor index."""
 
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="follow_ups"
+        "customers.Customer", on_delete=models.CASCADE, related_name="follow_ups", db_index=False
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="follow_ups"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="follow_ups",
+        db_index=False,
     )
-    tier = models.ForeignKey(Tier, null=True, on_delete=models.SET_NULL, related_name="+")
+    tier = models.ForeignKey(
+        Tier,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     kind = models.CharField(
         max_length=10, choices=FollowUpKind.choices, default=FollowUpKind.ROUTINE
     )
