@@ -588,7 +588,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--follow-ups-only",
         action="store_true",
-        help="time only the follow-up planner, over the grades a previous full run left",
+        help="time only the follow-up planner, over the value tier's grades (a previous full "
+        "run's, else one first evaluation made here, untimed)",
     )
     parser.add_argument(
         "--explain-over", type=float, default=1.0, help="seconds a statement must take to explain"
