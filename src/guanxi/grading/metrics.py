@@ -721,4 +721,6 @@ def _write(
             cursor.execute(insert, [as_of, now])
             written += int(cursor.rowcount)
         cursor.execute(f"DROP TABLE {DELTA}")
+        if written > 50_000:  # a first or full refresh: plans over the metrics need it
+            sql.analyze(TARGET)
         return written
