@@ -2,15 +2,17 @@
 
     .venv/bin/python bench/bench_grading.py [--database-url URL] [--runs 3]
         [--out bench/results/grading-<vendor>.json] [--explain] [--same-day]
+        [--daily-orders 5700] [--steady-only | --follow-ups-only] [--first-day N]
 
 Fill the database first with bench/generate.py (customers, interactions) and
 bench/generate_commerce.py (orders, invoices, payments, holdings). For each preset (RFM,
-value tier, credit rating) it installs the preset, grades everyone once (the first
-evaluation writes a history row and a notification per customer, timed on its own), then
-per run times the bare aggregate over the same tables, `metrics_refresh` and `evaluation_run`
-without the refresh (stage + apply) on an EvaluationRun it creates. Run N evaluates as of N
-days after today (the nightly run of the days that follow: windows move, some customers'
-figures and tiers change); --same-day evaluates every run as of today. Then it times
+value tier, credit rating) it installs the preset and grades everyone once (the first
+evaluation writes a history row and a notification per customer, timed on its own). Then
+run N is the night N days after today (--same-day: today again): it writes that day's new
+orders (--daily-orders, deleted at the end), times the night's `metrics_refresh` once (the
+first evaluation of a night does it, the others find it done: each preset's evaluation counts
+it in full), and per preset the bare aggregate over the same tables and `evaluation_run`
+without the refresh (stage + apply) on an EvaluationRun it creates. Then it times
 `follow_ups_plan` with the value tier as the primary scheme, and a preview of the value tier
 (`evaluation_start(preview=True)`, then the run the task would carry out).
 
