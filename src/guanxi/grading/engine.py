@@ -461,8 +461,9 @@ def stage(run_id: int, scheme_id: int, compiled: Compiled, *, changes_only: bool
     (staged with no tier) — so a run over unchanged facts writes next to nothing and builds
     explanations only for the rows it writes. Without it (a preview) every eligible customer
     is staged. A quantile scheme must have been through `prepare`. Call inside a transaction:
-    on PostgreSQL the cumulative sort gets `work_mem` enough to stay in memory, and the
-    staging table is analysed afterwards so that applying plans joins for its real size.
+    on PostgreSQL the cumulative sort gets `work_mem` enough to stay in memory, and a large
+    staging (LOOKUPS_BELOW rows or more) is analysed afterwards so that applying plans joins
+    for its real size (a smaller one is applied through index lookups).
     """
     if compiled.dimensions and compiled.cutoffs is None:
         raise ValueError("A quantile scheme is staged after engine.prepare.")
@@ -511,7 +512,8 @@ def stage(run_id: int, scheme_id: int, compiled: Compiled, *, changes_only: bool
             ],
         )
         staged = int(cursor.rowcount)
-        sql.analyze("grading_gradestage")
+        if staged >= LOOKUPS_BELOW:  # fewer are applied through index lookups (see apply)
+            sql.analyze("grading_gradestage")
         return staged
 
 

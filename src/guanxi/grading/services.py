@@ -444,7 +444,7 @@ def follow_ups_plan(*, as_of: dt.date | None = None) -> int:
     idle = sql.days_between("%s", f"COALESCE({last_contact}, c.created_at)")
     with transaction.atomic(), connection.cursor() as cursor:
         sql.tune_for_aggregation()
-        _no_nested_loops()
+        sql.no_nested_loops()
         cursor.execute(
             f"""INSERT INTO grading_followup (customer_id, owner_id, tier_id, kind, status, due_on,
                 reason, created_at)
@@ -461,17 +461,6 @@ def follow_ups_plan(*, as_of: dt.date | None = None) -> int:
             [as_of, REASON_INTERVAL, now, scheme.pk, as_of],
         )
         return int(cursor.rowcount)
-
-
-def _no_nested_loops() -> None:
-    """On PostgreSQL, only hash and merge joins for the planner's statement: each table is
-    read once, whatever the statistics say. With an empty follow-up table (a first run, or
-    after vacuum truncated it) the open-follow-up check was planned as a nested loop over a
-    sequential scan of grading_followup, rescanned for every row the statement had already
-    inserted: 141k rows in 5.5 min at 1M customers, quadratic. Transaction-local."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_nestloop = off")
 
 
 def _last_contacts() -> tuple[str, str]:
