@@ -155,6 +155,15 @@ def names(node: Node | None) -> list[str]:
     return seen
 
 
+def comparisons(node: Node | None) -> list[Comparison]:
+    """Every comparison in the condition, in order."""
+    if node is None:
+        return []
+    if isinstance(node, Comparison):
+        return [node]
+    return [found for part in node.parts for found in comparisons(part)]
+
+
 def to_sql(node: Node | None, column: Callable[[str], str]) -> tuple[str, list[object]]:
     """SQL and parameters for the condition; `column` maps a name to its SQL expression."""
     if node is None:

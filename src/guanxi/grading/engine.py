@@ -24,6 +24,7 @@ Every method honours `config["eligible"]`, a condition a customer must meet to b
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -80,6 +81,8 @@ class Compiled:
     population_params: list[Any] = field(default_factory=list)
     # Whether `population` reads nothing of the customer but its status (see _cutoffs).
     population_from_metrics: bool = False
+    ageing: list[tuple[str, Any]] = field(default_factory=list)
+    by_candidates: bool = False
     cutoffs: dict[str, list[Any]] | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -167,6 +170,13 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
     reads: list[str] = []
 
     eligible = _parse(str(config.get("eligible") or ""), _("Eligibility"), set())
+    # (metric, value) of every comparison of an ageing metric with a number: the days at which
+    # a customer's grade can change with no fact changing (see `candidates`).
+    ageing: list[tuple[str, Any]] = [
+        (found.name, found.value)
+        for found in conditions.comparisons(eligible)
+        if found.name in metrics.AT_READ and found.value is not None
+    ]
     reads += conditions.names(eligible)
 
     if scheme.method == Method.QUANTILES:
@@ -225,6 +235,11 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
                     field="condition",
                 )
             reads += [n for n in conditions.names(node) if n not in reads and n not in scores]
+            ageing += [
+                (found.name, found.value)
+                for found in conditions.comparisons(node)
+                if found.name in metrics.AT_READ and found.value is not None
+            ]
             branches.append((*conditions.to_sql(node, column), tier.pk))
     elif scheme.method == Method.CUMULATIVE:
         metric = str(config.get("metric", ""))
@@ -263,6 +278,8 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
         for axis in axes.values():
             _check_names([str(axis.get("metric", ""))], set())
             reads.append(str(axis.get("metric")))
+            if str(axis.get("metric")) in metrics.AT_READ:
+                ageing.append((str(axis.get("metric")), axis.get("at", 0)))
         cells = config.get("cells") or {}
         for cell in ("high_high", "high_low", "low_high", "low_low"):
             code = cells.get(cell)
@@ -319,6 +336,12 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
         population=population,
         population_params=population_params,
         population_from_metrics=metrics_only,
+        ageing=ageing,
+        # Only what a customer's own row decides can be staged from candidates: no quantile
+        # or share across customers, no kinds or custom fields read from the customer.
+        by_candidates=scheme.method in (Method.THRESHOLDS, Method.MATRIX)
+        and not scheme.kinds
+        and not any(name.startswith("custom.") for name in reads),
     )
 
 
@@ -453,7 +476,14 @@ def _kinds_params(scheme: Scheme) -> list[Any]:
     return list(scheme.kinds or [])
 
 
-def stage(run_id: int, scheme_id: int, compiled: Compiled, *, changes_only: bool = True) -> int:
+def stage(
+    run_id: int,
+    scheme_id: int,
+    compiled: Compiled,
+    *,
+    changes_only: bool = True,
+    among_candidates: bool = False,
+) -> int:
     """Grade every customer in one pass and write the rows to apply into the staging table.
 
     With `changes_only` (an evaluation) only customers whose grade changes are staged: a
@@ -476,13 +506,20 @@ def stage(run_id: int, scheme_id: int, compiled: Compiled, *, changes_only: bool
         [(name, f"d.x{number}") for number, (name, _expr) in enumerate(compiled.explanation)]
     )
     still = _active_override("g")
+    source = compiled.source
+    if among_candidates:  # only the customers `candidates` collected, each by index
+        if not (compiled.by_candidates and source.startswith("customers_customer c ")):
+            raise ValueError("This scheme is staged over every customer.")
+        source = f"{CANDIDATES} x JOIN customers_customer c ON c.id = x.customer_id " + (
+            source.removeprefix("customers_customer c ")
+        )
     inner = f"""SELECT c.id AS customer_id, {compiled.tier} AS tier_id,
             COALESCE({compiled.score}, '') AS score, g.customer_id AS graded,
             g.rule_tier_id AS rule_tier_id, g.score AS old_score,
             CASE WHEN g.override_tier_id IS NULL THEN 0 WHEN {still} THEN 1 ELSE 2 END
                 AS override_state
             {"".join(", " + value for value in values)}
-        FROM {compiled.source}
+        FROM {source}
         LEFT JOIN grading_customergrade g ON g.customer_id = c.id AND g.scheme_id = %s
         {sql.fence()}"""
     if changes_only:
@@ -497,6 +534,8 @@ def stage(run_id: int, scheme_id: int, compiled: Compiled, *, changes_only: bool
         wanted = "d.tier_id IS NOT NULL"
     with connection.cursor() as cursor:
         sql.tune_for_staging()
+        if among_candidates:
+            sql.tune_for_lookups()
         cursor.execute(
             "INSERT INTO grading_gradestage (run_id, customer_id, tier_id, score, explanation) "
             f"SELECT %s, d.customer_id, d.tier_id, d.score, "
@@ -534,6 +573,97 @@ def _active_override(alias: str) -> str:
         f"({alias}.override_tier_id IS NOT NULL AND ({alias}.override_expires_at IS NULL "
         f"OR {alias}.override_expires_at > %s))"
     )
+
+
+CANDIDATES = "grading_stage_candidates"
+# A fixed date to compile a scheme for its fingerprint: the rules, not the day.
+_FINGERPRINT_DAY = dt.date(2000, 1, 1)
+
+
+def fingerprint(scheme: Scheme) -> str:
+    """A digest of the scheme's rules as compiled (tiers, conditions, configuration): equal
+    digests grade equal metrics alike."""
+    compiled = compile_scheme(scheme, _FINGERPRINT_DAY)
+    text = repr(
+        (
+            scheme.kinds,
+            compiled.source,
+            compiled.source_params,
+            compiled.tier,
+            compiled.tier_params,
+            compiled.score,
+            compiled.score_params,
+            compiled.explanation,
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def candidates(
+    scheme_id: int,
+    compiled: Compiled,
+    *,
+    since: dt.datetime,
+    graded_as_of: dt.date,
+    as_of: dt.date,
+) -> int:
+    """Collect into a scratch table the customers whose grade can differ from the last
+    applied evaluation's (which began at `since`, as of `graded_as_of`, with these rules):
+    metrics rows written since; customers for whom an ageing metric the rules compare with a
+    number may have crossed it between the two dates (a range of their stored dates, a day
+    wider on each side); grades whose override has run out (the evaluation ends it); grades
+    of merged customers.
+    Everyone else would be graded as last time, so staging only these customers stages the
+    same changes as a pass over everyone (a test compares both). Returns how many."""
+    insert, ignore = sql.insert_ignoring(CANDIDATES)
+    now = timezone.now()
+    zone = dt.UTC
+    ranges: list[tuple[str, list[Any]]] = []
+    for name, value in compiled.ageing:
+        days = int(value)
+        low = graded_as_of - dt.timedelta(days=days + 2)
+        high = as_of - dt.timedelta(days=days - 2)
+        for column in metrics.AGEING_DATES[name]:
+            if column == "unpaid_issued_24m":
+                ranges.append((f"m.{column} >= %s AND m.{column} < %s", [low, high]))
+            else:
+                bounds = [
+                    sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=zone))
+                    for day in (low, high)
+                ]
+                table = "c" if column == "created_at" else "m"
+                ranges.append((f"{table}.{column} >= %s AND {table}.{column} < %s", bounds))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {CANDIDATES} (customer_id BIGINT PRIMARY KEY)")
+        on_metrics = [("m.refreshed_at > %s", [sql.timestamp(since)])]
+        on_metrics += [(text, params) for text, params in ranges if text.startswith("m.")]
+        cursor.execute(
+            f"{insert} SELECT m.customer_id FROM grading_customermetrics m "
+            f"WHERE {' OR '.join(f'({text})' for text, _p in on_metrics)}{ignore}",
+            [value for _text, params in on_metrics for value in params],
+        )
+        for text, params in ranges:
+            if text.startswith("c."):
+                cursor.execute(
+                    f"{insert} SELECT c.id FROM customers_customer c WHERE {text}{ignore}", params
+                )
+        cursor.execute(
+            f"""{insert} SELECT g.customer_id FROM grading_customergrade g
+            WHERE g.scheme_id = %s AND g.override_tier_id IS NOT NULL
+                AND g.override_expires_at <= %s{ignore}""",
+            [scheme_id, sql.timestamp(now)],
+        )
+        cursor.execute(
+            f"""{insert} SELECT g.customer_id FROM customers_customer c
+            JOIN grading_customergrade g ON g.customer_id = c.id AND g.scheme_id = %s
+            WHERE c.status = 'merged'{ignore}""",
+            [scheme_id],
+        )
+        cursor.execute(f"SELECT COUNT(*) FROM {CANDIDATES}")
+        found = int(cursor.fetchone()[0])
+        sql.analyze(CANDIDATES)
+        return found
 
 
 # Fewer staged rows than this are applied through index lookups (see `apply`).

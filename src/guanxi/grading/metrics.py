@@ -163,6 +163,14 @@ def _longest_term(as_of: str, paid: str, unpaid_issued: str) -> str:
     )
 
 
+# The stored dates each metric of AT_READ is counted from (m: metrics, c: the customer).
+AGEING_DATES = {
+    "recency_days": ("last_order_at",),
+    "tenure_days": ("first_order_at", "created_at"),
+    "max_days_to_pay_24m": ("unpaid_issued_24m",),
+}
+
+
 # Metrics counted at grading time from stored values and the evaluation date; the stored
 # column holds the value as of the row's own refresh and is not compared for changes.
 AT_READ = {

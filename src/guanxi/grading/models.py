@@ -57,6 +57,11 @@ class Scheme(TimeStampedModel):
         help_text=_("A customer who falls from one of the best N tiers gets a retention task."),
     )
     last_evaluated_at = models.DateTimeField(_("last evaluated"), null=True, blank=True)
+    # What the last applied evaluation graded from (see engine.candidates): when it began,
+    # the date it graded as of, and a fingerprint of the scheme's rules then.
+    graded_since = models.DateTimeField(null=True, blank=True, editable=False)
+    graded_as_of = models.DateField(null=True, blank=True, editable=False)
+    graded_rules = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("grading scheme")
@@ -235,6 +240,12 @@ class CustomerGrade(models.Model):
         ]
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["scheme", "tier"], name="grade_scheme_tier"),
+            # The few overrides, by when they run out (see engine.candidates).
+            models.Index(
+                fields=["override_expires_at"],
+                name="grade_override_expiry",
+                condition=models.Q(override_tier_id__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

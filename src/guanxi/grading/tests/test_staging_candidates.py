@@ -1,0 +1,163 @@
+"""Nightly evaluations that grade only the candidates: each must leave the grades exactly as a
+pass over every customer would, whatever changed — metrics, the calendar, overrides, merges,
+the scheme's rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from guanxi.customers.models import Customer
+from guanxi.grading import engine
+from guanxi.grading.models import CustomerGrade, CustomerMetrics, EvaluationRun, Scheme
+from guanxi.grading.services import evaluation_run, preset_install
+
+TODAY = timezone.localdate()
+VIP = {"revenue_12m": Decimal("200000"), "order_count_12m": 8, "order_count": 20}
+
+
+class _Undo(Exception):
+    pass
+
+
+def _full_pass_stages(scheme: Scheme, as_of: dt.date) -> int:
+    """How many grades a pass over every customer would change now (rolled back)."""
+    run = EvaluationRun.objects.create(scheme=scheme, is_preview=True)
+    compiled = engine.prepare(engine.compile_scheme(scheme, as_of))
+    staged = -1
+    try:
+        with transaction.atomic():
+            staged = engine.stage(run.pk, scheme.pk, compiled)
+            raise _Undo
+    except _Undo:
+        pass
+    return staged
+
+
+def _night(scheme: Scheme, days: int) -> EvaluationRun:
+    """The evaluation `days` after today; then the full-pass check."""
+    day = TODAY + dt.timedelta(days=days)
+    run = evaluation_run(
+        run_id=EvaluationRun.objects.create(scheme=scheme).pk, refresh=False, as_of=day
+    )
+    assert run.status == "completed", run.message
+    assert _full_pass_stages(Scheme.objects.get(pk=scheme.pk), day) == 0
+    return run
+
+
+def _tier(customer: Customer, scheme: Scheme) -> str | None:
+    grade = CustomerGrade.objects.filter(customer=customer, scheme=scheme).first()
+    return None if grade is None or grade.tier is None else grade.tier.code
+
+
+def _touch(customer: Customer, **values: Any) -> None:
+    """What a refresh does to a customer whose facts changed."""
+    CustomerMetrics.objects.filter(customer=customer).update(refreshed_at=timezone.now(), **values)
+
+
+@pytest.fixture
+def value_tier(db: Any) -> Scheme:
+    return preset_install(actor=None, code="value-tier")
+
+
+def test_a_customer_whose_tenure_reaches_a_threshold_is_regraded(
+    customer_with: Any, value_tier: Scheme
+) -> None:
+    almost = customer_with(tenure_days=364, **VIP)
+    settled = customer_with(tenure_days=800, **VIP)
+    bystanders = [customer_with(tenure_days=30 + n, order_count=1) for n in range(5)]
+    first = _night(value_tier, 0)
+    assert "candidates" not in first.result  # the first evaluation grades everyone
+    assert (_tier(almost, value_tier), _tier(settled, value_tier)) == ("ordinary", "vip")
+
+    second = _night(value_tier, 1)
+
+    assert second.result["candidates"] < len(bystanders) + 2
+    assert _tier(almost, value_tier) == "vip"
+    assert second.changed == 1
+
+
+def test_changed_metrics_are_regraded_and_nobody_else(
+    customer_with: Any, value_tier: Scheme
+) -> None:
+    growing = customer_with(tenure_days=500, order_count=2, revenue_12m=Decimal("500"))
+    others = [customer_with(tenure_days=500, order_count=2) for _ in range(4)]
+    _night(value_tier, 0)
+
+    _touch(growing, revenue_12m=Decimal("150000"), order_count_12m=9)
+    run = _night(value_tier, 1)
+
+    assert run.result["candidates"] == 1
+    assert _tier(growing, value_tier) == "vip"
+    assert {_tier(other, value_tier) for other in others} == {"ordinary"}
+
+
+def test_an_override_that_runs_out_is_regraded(customer_with: Any, value_tier: Scheme) -> None:
+    customer = customer_with(tenure_days=500, order_count=1)
+    _night(value_tier, 0)
+    grade = CustomerGrade.objects.get(customer=customer, scheme=value_tier)
+    vip = value_tier.tiers.get(code="vip")
+    grade.override_tier, grade.tier = vip, vip
+    grade.override_expires_at = timezone.now() - dt.timedelta(seconds=1)
+    grade.save()
+
+    run = _night(value_tier, 1)
+
+    assert run.result["candidates"] >= 1
+    assert _tier(customer, value_tier) == "ordinary"
+
+
+def test_a_merged_customer_loses_the_grade(customer_with: Any, value_tier: Scheme) -> None:
+    twin = customer_with(tenure_days=500, order_count=1)
+    _night(value_tier, 0)
+    Customer.objects.filter(pk=twin.pk).update(status="merged")
+
+    _night(value_tier, 1)
+
+    assert _tier(twin, value_tier) is None
+
+
+def test_changed_rules_grade_everyone(customer_with: Any, value_tier: Scheme) -> None:
+    customers = [customer_with(tenure_days=500, order_count=count) for count in (1, 3)]
+    _night(value_tier, 0)
+    value_tier.tiers.filter(code="ordinary").update(condition="order_count >= 2")
+
+    run = _night(value_tier, 1)
+
+    assert "candidates" not in run.result
+    assert [_tier(customer, value_tier) for customer in customers] == ["potential", "ordinary"]
+
+
+def test_an_unpaid_invoice_ageing_past_a_term_lowers_the_credit_rating(
+    customer_with: Any,
+) -> None:
+    scheme = preset_install(actor=None, code="credit-rating")
+    late = customer_with(
+        payment_recovery_24m=Decimal("95"),
+        max_days_paid_24m=30,
+        unpaid_issued_24m=TODAY - dt.timedelta(days=45),
+    )
+    prompt = customer_with(payment_recovery_24m=Decimal("95"), max_days_paid_24m=30)
+    _night(scheme, 0)
+    assert (_tier(late, scheme), _tier(prompt, scheme)) == ("a", "a")
+
+    run = _night(scheme, 1)
+
+    assert run.result["candidates"] >= 1
+    assert (_tier(late, scheme), _tier(prompt, scheme)) == ("b", "a")
+
+
+def test_an_evaluation_a_long_while_later_grades_everyone(
+    customer_with: Any, value_tier: Scheme
+) -> None:
+    customer_with(tenure_days=500, order_count=1)
+    _night(value_tier, 0)
+
+    run = _night(value_tier, 40)
+
+    assert "candidates" not in run.result
