@@ -73,10 +73,10 @@ def _statements(table: str, source: Source) -> dict[str, list[str]]:
         bodies = {
             "ins": f"SELECT {key} FROM capture_new WHERE {key} IS NOT NULL",
             "del": f"SELECT {key} FROM capture_old WHERE {key} IS NOT NULL",
-            "upd": f"""SELECT o.{key} FROM capture_old o JOIN capture_new n ON n.id = o.id
-                    WHERE ({changed}) AND o.{key} IS NOT NULL
-                UNION SELECT n.{key} FROM capture_old o JOIN capture_new n ON n.id = o.id
-                    WHERE ({changed}) AND n.{key} IS NOT NULL""",
+            # A changed row counts for its customer before and after (a merge moves it).
+            "upd": f"""SELECT moved.{key} FROM capture_old o JOIN capture_new n ON n.id = o.id
+                    CROSS JOIN LATERAL (VALUES (o.{key}), (n.{key})) AS moved ({key})
+                WHERE ({changed}) AND moved.{key} IS NOT NULL""",
         }
         events = {
             "ins": ("INSERT", "NEW TABLE AS capture_new"),

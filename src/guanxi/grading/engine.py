@@ -31,13 +31,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import DateTimeField
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import DomainError
+from guanxi.customers.models import Customer
 from guanxi.grading import conditions, metrics, sql
-from guanxi.grading.models import Method, Scheme, Tier
+from guanxi.grading.models import CustomerMetrics, Method, Scheme, Tier
 
 
 @dataclass(frozen=True)
@@ -624,15 +626,15 @@ def candidates(
         low = graded_as_of - dt.timedelta(days=days + 2)
         high = as_of - dt.timedelta(days=days - 2)
         for column in metrics.AGEING_DATES[name]:
-            if column == "unpaid_issued_24m":
-                ranges.append((f"m.{column} >= %s AND m.{column} < %s", [low, high]))
-            else:
+            alias, field = column.split(".")
+            model = Customer if alias == "c" else CustomerMetrics
+            bounds: list[Any] = [low, high]
+            if isinstance(model._meta.get_field(field), DateTimeField):
                 bounds = [
                     sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=zone))
-                    for day in (low, high)
+                    for day in bounds
                 ]
-                table = "c" if column == "created_at" else "m"
-                ranges.append((f"{table}.{column} >= %s AND {table}.{column} < %s", bounds))
+            ranges.append((f"{column} >= %s AND {column} < %s", bounds))
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
         cursor.execute(f"CREATE TEMPORARY TABLE {CANDIDATES} (customer_id BIGINT PRIMARY KEY)")

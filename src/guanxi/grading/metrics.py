@@ -9,6 +9,7 @@ so a failure leaves the previous metrics in place.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,15 +145,6 @@ DERIVED = {"assets_and_loans": "(m.monthly_average_assets + m.loan_balance)"}
 VALID_ORDER_STATUSES = ("confirmed", "shipped", "completed")
 
 
-# Metrics that grow by one a day with nothing else changing: when grading, they are counted
-# from the stored dates to the evaluation date, so that the nightly refresh rewrites only the
-# customers whose facts changed (the stored columns hold them as of the row's `as_of`).
-AGEING = {
-    "recency_days": "m.last_order_at",
-    "tenure_days": "COALESCE(m.first_order_at, c.created_at)",
-}
-
-
 def _longest_term(as_of: str, paid: str, unpaid_issued: str) -> str:
     """The longest term to pay: that of the paid invoices, or the days an unpaid one has
     been open, whichever is longer (NULL when there is neither)."""
@@ -163,32 +155,30 @@ def _longest_term(as_of: str, paid: str, unpaid_issued: str) -> str:
     )
 
 
-# The stored dates each metric of AT_READ is counted from (m: metrics, c: the customer).
-AGEING_DATES = {
-    "recency_days": ("last_order_at",),
-    "tenure_days": ("first_order_at", "created_at"),
-    "max_days_to_pay_24m": ("unpaid_issued_24m",),
-}
-
-
-# Metrics counted at grading time from stored values and the evaluation date; the stored
+# Metrics that grow by a day every day with nothing else changing: grading counts them from
+# stored dates to the evaluation date (m: metrics, c: the customer; the first date present),
+# so that the nightly refresh rewrites only the customers whose facts changed. The stored
 # column holds the value as of the row's own refresh and is not compared for changes.
-AT_READ = {
-    *AGEING,
-    "max_days_to_pay_24m",
+AGEING_DATES = {
+    "recency_days": ("m.last_order_at",),
+    "tenure_days": ("m.first_order_at", "c.created_at"),
+    "max_days_to_pay_24m": ("m.unpaid_issued_24m",),  # the unpaid part (see _longest_term)
 }
+AT_READ = frozenset(AGEING_DATES)
 
 
 def column(name: str, as_of: dt.date | None = None) -> str:
     """The SQL expression of a metric (alias m) or custom field (alias c); KeyError if unknown.
 
-    With `as_of`, the ageing metrics (AGEING) are counted to that date."""
+    With `as_of`, the ageing metrics (AT_READ) are counted to that date."""
     if name in DERIVED:
         return DERIVED[name]
-    if name in AGEING and as_of is not None:
-        return sql.days_between(sql.date_literal(as_of), AGEING[name])
     if name == "max_days_to_pay_24m" and as_of is not None:
         return _longest_term(sql.date_literal(as_of), "m.max_days_paid_24m", "m.unpaid_issued_24m")
+    if name in AT_READ and as_of is not None:
+        dates = AGEING_DATES[name]
+        counted_from = dates[0] if len(dates) == 1 else f"COALESCE({', '.join(dates)})"
+        return sql.days_between(sql.date_literal(as_of), counted_from)
     if name in CATALOGUE:
         return f"m.{name}"
     if name.startswith("custom."):
@@ -254,6 +244,8 @@ class _Part:
 
 
 # (alias, aggregate, its parameters) and (column, expression, its parameters, aliases read).
+# `Among(column)`: the condition keeping a query to the customers a refresh recomputes.
+Among = Callable[[str], str]
 _Aggregate = tuple[str, str, list[Any]]
 _Column = tuple[str, str, list[Any], tuple[str, ...]]
 
@@ -265,7 +257,7 @@ def _grouped(
     columns: list[_Column],
     where: tuple[str, list[Any]],
     wanted: set[str] | None,
-    subset: str,
+    among: Among,
 ) -> _Part:
     """A group's part that computes only the wanted columns and the aggregates they read."""
     chosen = [column for column in columns if wanted is None or column[0] in wanted]
@@ -275,7 +267,7 @@ def _grouped(
     join = (
         f"LEFT JOIN (SELECT customer_id, "
         f"{', '.join(f'{expression} AS {name}' for name, expression, _p in used)} "
-        f"FROM {table} WHERE {where_sql}{subset} GROUP BY customer_id) {alias} "
+        f"FROM {table} WHERE {where_sql}{among('customer_id')} GROUP BY customer_id) {alias} "
         f"ON {alias}.customer_id = c.id"
     )
     return _Part(
@@ -298,7 +290,7 @@ WINDOWED = {
 
 
 def _orders_part(
-    as_of: dt.date, end: Any, t6: Any, t12: Any, wanted: set[str] | None, subset: str
+    as_of: dt.date, end: Any, t6: Any, t12: Any, wanted: set[str] | None, among: Among
 ) -> _Part | None:
     orders = _table("commerce.Order")
     if orders is None:
@@ -354,11 +346,11 @@ def _orders_part(
     where = (f"status IN ({statuses}) AND ordered_at < %s", [*VALID_ORDER_STATUSES, end])
     if wanted is not None and wanted <= WINDOWED:  # only the 12 months need reading
         where = (f"{where[0]} AND ordered_at >= %s", [*where[1], t12])
-    return _grouped(orders, "o", aggregates, columns, where, wanted, subset)
+    return _grouped(orders, "o", aggregates, columns, where, wanted, among)
 
 
 def _invoices_part(
-    as_of: dt.date, t24: dt.date, wanted: set[str] | None, subset: str
+    as_of: dt.date, t24: dt.date, wanted: set[str] | None, among: Among
 ) -> _Part | None:
     invoices = _table("commerce.Invoice")
     if invoices is None:
@@ -401,10 +393,10 @@ def _invoices_part(
     # WHERE clause SQLite leaves the covering (customer_id …) index for the due_on one and
     # sorts to group (30 s instead of 17–27 s at 1M customers); PostgreSQL gained nothing.
     where: tuple[str, list[Any]] = ("status <> 'cancelled'", [])
-    return _grouped(invoices, "i", aggregates, columns, where, wanted, subset)
+    return _grouped(invoices, "i", aggregates, columns, where, wanted, among)
 
 
-def _holdings_part(as_of: dt.date, subset: str) -> _Part | None:
+def _holdings_part(as_of: dt.date, among: Among) -> _Part | None:
     holdings = _table("commerce.HoldingSnapshot")
     if holdings is None:
         return None
@@ -413,9 +405,9 @@ def _holdings_part(as_of: dt.date, subset: str) -> _Part | None:
             h.monthly_average_assets AS average_assets, h.loan_balance AS loans
         FROM {holdings} h JOIN (
             SELECT customer_id, MAX(as_of) AS latest FROM {holdings}
-            WHERE as_of <= %s{subset} GROUP BY customer_id
+            WHERE as_of <= %s{among("customer_id")} GROUP BY customer_id
         ) latest ON latest.customer_id = h.customer_id AND latest.latest = h.as_of
-        WHERE 1 = 1{subset.replace("customer_id IN", "h.customer_id IN", 1)}
+        WHERE 1 = 1{among("h.customer_id")}
     ) h ON h.customer_id = c.id"""
     columns = [
         ("aum", "COALESCE(h.aum, 0)"),
@@ -425,13 +417,13 @@ def _holdings_part(as_of: dt.date, subset: str) -> _Part | None:
     return _Part(columns, [], join, [as_of])
 
 
-def _interactions_part(end: Any, t90: Any, subset: str) -> _Part | None:
+def _interactions_part(end: Any, t90: Any, among: Among) -> _Part | None:
     interactions = _table("interactions.Interaction")
     if interactions is None:
         return None
     join = f"""LEFT JOIN (
         SELECT customer_id, COUNT(*) AS n FROM {interactions}
-        WHERE occurred_at >= %s AND occurred_at < %s{subset} GROUP BY customer_id
+        WHERE occurred_at >= %s AND occurred_at < %s{among("customer_id")} GROUP BY customer_id
     ) x ON x.customer_id = c.id"""
     return _Part([("interactions_90d", "COALESCE(x.n, 0)")], [], join, [t90, end])
 
@@ -629,11 +621,13 @@ def _write(
     t24 = as_of - dt.timedelta(days=730)
     now = sql.timestamp(timezone.now())
     end, t6, t12, t90 = (sql.timestamp(ends[key]) for key in ("end", "t6", "t12", "t90"))
-    among = (
-        f" AND customer_id IN (SELECT customer_id FROM {TOUCHED} WHERE grp = '{subset}')"
-        if subset
-        else ""
-    )
+
+    def among(column: str) -> str:
+        """The condition that keeps a query to the customers touched in `subset`."""
+        if subset is None:
+            return ""
+        return f" AND {column} IN (SELECT customer_id FROM {TOUCHED} WHERE grp = '{subset}')"
+
     builders = {
         "orders": lambda: _orders_part(as_of, end, t6, t12, only, among),
         "invoices": lambda: _invoices_part(as_of, t24, only, among),
@@ -678,7 +672,7 @@ def _write(
             SELECT c.id AS customer_id{selected}
             FROM customers_customer c
             {" ".join(part.join for part in parts)}
-            WHERE c.status <> 'merged'{among.replace("customer_id IN", "c.id IN", 1)}
+            WHERE c.status <> 'merged'{among("c.id")}
         ) src
         LEFT JOIN {TARGET} t ON t.customer_id = src.customer_id
         WHERE t.customer_id IS NULL OR {changed or "1 = 0"}

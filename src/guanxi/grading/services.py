@@ -268,7 +268,8 @@ def evaluation_run(
             metrics_refresh(as_of=as_of)
         _progress(run, "grading", 50)
         compiled = engine.prepare(compiled)  # quantile cut-offs over the refreshed metrics
-        rules = engine.fingerprint(scheme) if compiled.by_candidates else ""
+        by_candidates = compiled.by_candidates and not run.is_preview
+        rules = engine.fingerprint(scheme) if by_candidates else ""
         with transaction.atomic():
             # Most nights, only the customers whose grade can have changed are graded.
             found = (
@@ -279,7 +280,7 @@ def evaluation_run(
                     graded_as_of=scheme.graded_as_of,  # type: ignore[arg-type]
                     as_of=day,
                 )
-                if not run.is_preview and _builds_on_last(scheme, rules, day)
+                if _builds_on_last(scheme, rules, day)
                 else None
             )
             among = found is not None and found < engine.LOOKUPS_BELOW
