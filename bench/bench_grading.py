@@ -64,6 +64,12 @@ class Recorder:
         finally:
             self.statements.append((sql, params, time.perf_counter() - started))
 
+    def trace(self, title: str, at_least_ms: float) -> None:
+        """Print the statements that took at least that long, in order, on stderr."""
+        for sql, _params, seconds in self.statements:
+            if seconds * 1000 >= at_least_ms:
+                log(f"  {title} {seconds * 1000:8.1f} ms  {' '.join(sql.split())[:150]}")
+
     def slowest(self, count: int = 5) -> list[dict[str, Any]]:
         ranked = sorted(self.statements, key=lambda entry: -entry[2])[:count]
         return [
@@ -448,6 +454,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         night_load = load_average()
         refresh_s, refresh_rows, refresh_rec = timed(lambda d=day: refresh_for(d))
         log(f"run {number}: {added:,} new orders, refresh {refresh_s:.2f}s ({refresh_rows:,} rows)")
+        if args.trace is not None:
+            refresh_rec.trace("refresh", args.trace)
         for code, scheme in schemes.items():
             samples = cases[code]["samples"]
             cases[code]["load_average_per_run"].append(night_load)
@@ -476,6 +484,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 f"run {number} {code}: bare {bare_s:.2f}s, refresh {result['refresh']:.2f}s, "
                 f"stage+apply {result['stage_apply']:.2f}s, load {load_average()}"
             )
+            if args.trace is not None:
+                result["recorders"][1].trace(code, args.trace)
     if not args.follow_ups_only and args.daily_orders:
         log(f"removed {remove_days_orders():,} orders the runs added")
     for code, scheme in [] if args.follow_ups_only else schemes.items():
@@ -595,6 +605,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--explain-over", type=float, default=1.0, help="seconds a statement must take to explain"
+    )
+    parser.add_argument(
+        "--trace",
+        type=float,
+        metavar="MS",
+        help="print every nightly statement that took at least MS milliseconds, with its time",
     )
     args = parser.parse_args(argv)
     if args.runs < 1:

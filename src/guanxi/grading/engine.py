@@ -47,6 +47,7 @@ class Dimension:
     """A quantile dimension: a metric's SQL over c and m, scored 1 (worst) … `buckets`."""
 
     name: str
+    metric: str
     expression: str
     higher_is_better: bool
     buckets: int
@@ -86,6 +87,8 @@ class Compiled:
     ageing: list[tuple[str, Any]] = field(default_factory=list)
     by_candidates: bool = False
     cutoffs: dict[str, list[Any]] | None = None
+    # A prepared quantile scheme's source before the layer (see `prepare`).
+    unlayered: str = ""
 
     def summary(self) -> dict[str, Any]:
         """What a run records beside its counts: a quantile scheme's cut-offs, worst first."""
@@ -206,6 +209,7 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
             dimensions.append(
                 Dimension(
                     name=name,
+                    metric=metric,
                     expression=metric_expr(metric),
                     higher_is_better=dimension.get("better") != "lower",
                     buckets=buckets,
@@ -339,11 +343,17 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
         population_params=population_params,
         population_from_metrics=metrics_only,
         ageing=ageing,
-        # Only what a customer's own row decides can be staged from candidates: no quantile
-        # or share across customers, no kinds or custom fields read from the customer.
-        by_candidates=scheme.method in (Method.THRESHOLDS, Method.MATRIX)
+        # Only what a customer's own row and the cut-offs decide can be staged from
+        # candidates: no share across customers, no kinds or custom fields read from the
+        # customer; a quantile dimension over a stored metric or the days since a date.
+        by_candidates=scheme.method in (Method.THRESHOLDS, Method.MATRIX, Method.QUANTILES)
         and not scheme.kinds
-        and not any(name.startswith("custom.") for name in reads),
+        and not any(name.startswith("custom.") for name in reads)
+        and all(
+            d.metric in metrics.DAYS_SINCE
+            or (d.metric not in metrics.AT_READ and not uses_customer.search(d.expression))
+            for d in dimensions
+        ),
     )
 
 
@@ -370,26 +380,28 @@ def prepare(compiled: Compiled) -> Compiled:
     """
     if not compiled.dimensions:
         return compiled
-    cutoffs = _cutoffs(compiled)
+    # A quantile scheme's source is customers and metrics, with no parameters of its own.
+    prepared = replace(compiled, cutoffs=_cutoffs(compiled), unlayered=compiled.source)
+    source, source_params = _layered(prepared, compiled.source)
+    return replace(prepared, source=source, source_params=source_params)
+
+
+def _layered(compiled: Compiled, source: str) -> tuple[str, list[Any]]:
+    """A prepared quantile scheme's layer over the given source of customers (c) and metrics
+    (m): every customer with the values the rules read, each computed once (the fence keeps
+    either database from folding the sub-query back into one expression per reference)."""
     bound, params = [], []
     for dimension in compiled.dimensions:
-        for k, value in enumerate(cutoffs[dimension.name], start=1):
+        for k, value in enumerate((compiled.cutoffs or {})[dimension.name], start=1):
             bound.append(f"{_typed_parameter(value)} AS {dimension.name}_{k}")
             params.append(value)
     values = "".join(f", {expression} AS {alias}" for alias, expression in compiled.layer)
-    # Every customer with the values the rules read, each computed once (the fence keeps
-    # either database from folding the sub-query back into one expression per reference).
     layer = (
         f"(SELECT c.id, CASE WHEN m.customer_id IS NOT NULL AND {compiled.population} "
         f"THEN 1 ELSE 0 END AS is_eligible{values} "
-        f"FROM (SELECT {', '.join(bound)}) cutoffs CROSS JOIN {compiled.source} {_fence()}) c"
+        f"FROM (SELECT {', '.join(bound)}) cutoffs CROSS JOIN {source} {_fence()}) c"
     )
-    return replace(
-        compiled,
-        source=layer,
-        source_params=[*compiled.population_params, *params, *compiled.source_params],
-        cutoffs=cutoffs,
-    )
+    return layer, [*compiled.population_params, *params]
 
 
 def _fence() -> str:
@@ -508,13 +520,16 @@ def stage(
         [(name, f"d.x{number}") for number, (name, _expr) in enumerate(compiled.explanation)]
     )
     still = _active_override("g")
-    source = compiled.source
+    source, source_params = compiled.source, compiled.source_params
     if among_candidates:  # only the customers `candidates` collected, each by index
-        if not (compiled.by_candidates and source.startswith("customers_customer c ")):
+        every = compiled.unlayered if compiled.dimensions else source
+        if not (compiled.by_candidates and every.startswith("customers_customer c ")):
             raise ValueError("This scheme is staged over every customer.")
         source = f"{CANDIDATES} x JOIN customers_customer c ON c.id = x.customer_id " + (
-            source.removeprefix("customers_customer c ")
+            every.removeprefix("customers_customer c ")
         )
+        if compiled.dimensions:
+            source, source_params = _layered(compiled, source)
     inner = f"""SELECT c.id AS customer_id, {compiled.tier} AS tier_id,
             COALESCE({compiled.score}, '') AS score, g.customer_id AS graded,
             g.rule_tier_id AS rule_tier_id, g.score AS old_score,
@@ -548,7 +563,7 @@ def stage(
                 *compiled.tier_params,
                 *compiled.score_params,
                 now,
-                *compiled.source_params,
+                *source_params,
                 scheme_id,
             ],
         )
@@ -596,6 +611,10 @@ def fingerprint(scheme: Scheme) -> str:
             compiled.score,
             compiled.score_params,
             compiled.explanation,
+            compiled.layer,
+            [(d.name, d.metric, d.higher_is_better, d.buckets) for d in compiled.dimensions],
+            compiled.population,
+            compiled.population_params,
         )
     )
     return hashlib.sha256(text.encode()).hexdigest()
@@ -608,45 +627,80 @@ def candidates(
     since: dt.datetime,
     graded_as_of: dt.date,
     as_of: dt.date,
-) -> int:
+    cutoffs: dict[str, list[Any]] | None = None,
+) -> int | None:
     """Collect into a scratch table the customers whose grade can differ from the last
-    applied evaluation's (which began at `since`, as of `graded_as_of`, with these rules):
-    metrics rows written since; customers for whom an ageing metric the rules compare with a
-    number may have crossed it between the two dates (a range of their stored dates, a day
-    wider on each side); grades whose override has run out (the evaluation ends it); grades
-    of merged customers.
+    applied evaluation's (which began at `since`, as of `graded_as_of`, with these rules and,
+    for a quantile scheme, the `cutoffs` it recorded): metrics rows written since; customers
+    for whom an ageing metric the rules compare with a number may have crossed it between the
+    two dates (a range of their stored dates, two days wider on each side); customers whose
+    value lies between a quantile cut-off's old and new value (for the days since a date, a
+    range of the dates, as above); grades whose override has run out (the evaluation ends
+    it); grades of merged customers.
     Everyone else would be graded as last time, so staging only these customers stages the
-    same changes as a pass over everyone (a test compares both). Returns how many."""
+    same changes as a pass over everyone (a test compares both). Returns how many, or None
+    when the cut-offs cannot be compared (everyone must be graded)."""
     insert, ignore = sql.insert_ignoring(CANDIDATES)
     now = timezone.now()
-    zone = dt.UTC
-    ranges: list[tuple[str, list[Any]]] = []
-    for name, value in compiled.ageing:
-        days = int(value)
-        low = graded_as_of - dt.timedelta(days=days + 2)
-        high = as_of - dt.timedelta(days=days - 2)
+    # (metric, the day it crossed the number then, the day it crosses it now)
+    crossings = [
+        (name, graded_as_of - dt.timedelta(days=int(value)), as_of - dt.timedelta(days=int(value)))
+        for name, value in compiled.ageing
+    ]
+    ranges: list[tuple[str, str, list[Any]]] = []  # (m or c, condition, parameters)
+    for dimension in compiled.dimensions:
+        old, new = (cutoffs or {}).get(dimension.name), (compiled.cutoffs or {})[dimension.name]
+        if old is None or len(old) != len(new):
+            return None
+        for was, value in zip(old, new, strict=True):
+            if was is None or value is None:
+                if was is None and value is None:
+                    continue
+                return None
+            if dimension.metric in metrics.DAYS_SINCE:
+                then = graded_as_of - dt.timedelta(days=int(was))
+                crossing = as_of - dt.timedelta(days=int(value))
+                if then != crossing:
+                    crossings.append((dimension.metric, then, crossing))
+                continue
+            if isinstance(value, Decimal):
+                was = Decimal(str(was))
+            if was != value:
+                low, high = sorted([was, value])
+                parameter = _typed_parameter(value)
+                ranges.append(
+                    (
+                        "m",
+                        f"{dimension.expression} >= {parameter} "
+                        f"AND {dimension.expression} <= {parameter}",
+                        [low, high],
+                    )
+                )
+    for name, then, crossing in crossings:
+        low = min(then, crossing) - dt.timedelta(days=2)
+        high = max(then, crossing) + dt.timedelta(days=2)
         for column in metrics.AGEING_DATES[name]:
             alias, field = column.split(".")
             model = Customer if alias == "c" else CustomerMetrics
             bounds: list[Any] = [low, high]
             if isinstance(model._meta.get_field(field), DateTimeField):
                 bounds = [
-                    sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=zone))
+                    sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC))
                     for day in bounds
                 ]
-            ranges.append((f"{column} >= %s AND {column} < %s", bounds))
+            ranges.append((alias, f"{column} >= %s AND {column} < %s", bounds))
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
         cursor.execute(f"CREATE TEMPORARY TABLE {CANDIDATES} (customer_id BIGINT PRIMARY KEY)")
         on_metrics = [("m.refreshed_at > %s", [sql.timestamp(since)])]
-        on_metrics += [(text, params) for text, params in ranges if text.startswith("m.")]
+        on_metrics += [(text, params) for alias, text, params in ranges if alias == "m"]
         cursor.execute(
             f"{insert} SELECT m.customer_id FROM grading_customermetrics m "
             f"WHERE {' OR '.join(f'({text})' for text, _p in on_metrics)}{ignore}",
             [value for _text, params in on_metrics for value in params],
         )
-        for text, params in ranges:
-            if text.startswith("c."):
+        for alias, text, params in ranges:
+            if alias == "c":
                 cursor.execute(
                     f"{insert} SELECT c.id FROM customers_customer c WHERE {text}{ignore}", params
                 )

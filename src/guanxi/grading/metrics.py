@@ -165,6 +165,9 @@ AGEING_DATES = {
     "max_days_to_pay_24m": ("m.unpaid_issued_24m",),  # the unpaid part (see _longest_term)
 }
 AT_READ = frozenset(AGEING_DATES)
+# Those that are just the days from the first of their dates present to the evaluation date
+# (the longest term also reads the paid invoices' stored term).
+DAYS_SINCE = {name: dates for name, dates in AGEING_DATES.items() if name != "max_days_to_pay_24m"}
 
 
 def column(name: str, as_of: dt.date | None = None) -> str:

@@ -62,6 +62,8 @@ class Scheme(TimeStampedModel):
     graded_since = models.DateTimeField(null=True, blank=True, editable=False)
     graded_as_of = models.DateField(null=True, blank=True, editable=False)
     graded_rules = models.CharField(max_length=64, blank=True, editable=False)
+    # A quantile scheme's cut-offs in that evaluation ({dimension: [value, …]}, worst first).
+    graded_cutoffs = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("grading scheme")

@@ -279,6 +279,7 @@ def evaluation_run(
                     since=scheme.graded_since,  # type: ignore[arg-type]  # checked by _builds_on_last
                     graded_as_of=scheme.graded_as_of,  # type: ignore[arg-type]
                     as_of=day,
+                    cutoffs=scheme.graded_cutoffs,
                 )
                 if _builds_on_last(scheme, rules, day)
                 else None
@@ -308,6 +309,7 @@ def evaluation_run(
                     graded_since=started,
                     graded_as_of=day,
                     graded_rules=rules,
+                    graded_cutoffs=compiled.summary().get("cutoffs", {}),
                 )
             evaluated = engine.graded(scheme.pk, applied_at)
             result = compiled.summary()

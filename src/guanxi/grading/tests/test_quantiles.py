@@ -165,7 +165,7 @@ def test_a_score_moves_when_the_distribution_moves(customer_with: Any, quantiles
 
     assert _scores(customers) == ["F1"] * 3 + ["F2"] * 3 + ["F3"] * 3 + ["F4"]
     assert _scores(newcomers) == ["F4", "F4", "F5", "F5", "F5"]
-    assert run.result == {"cutoffs": {"f": [3, 6, 9, 30]}}
+    assert run.result["cutoffs"] == {"f": [3, 6, 9, 30]}
 
 
 def test_rfm_names_segments_from_the_three_scores(customer_with: Any) -> None:

@@ -161,3 +161,69 @@ def test_an_evaluation_a_long_while_later_grades_everyone(
     run = _night(value_tier, 40)
 
     assert "candidates" not in run.result
+
+
+def _scores(customers: list[Customer], scheme: Scheme) -> list[str]:
+    scores = dict(CustomerGrade.objects.filter(scheme=scheme).values_list("customer_id", "score"))
+    return [scores.get(customer.pk, "not graded") for customer in customers]
+
+
+@pytest.fixture
+def rfm(db: Any) -> Scheme:
+    return preset_install(actor=None, code="rfm")
+
+
+def test_rfm_regrades_the_customers_a_moved_cut_off_passes(customer_with: Any, rfm: Scheme) -> None:
+    """Five customers 1 … 5 on every dimension; one of them falls back on revenue. The revenue
+    cut-offs move, and the three customers they pass are regraded though nothing of theirs
+    changed."""
+    customers = [
+        customer_with(recency_days=10, order_count=4, revenue_lifetime=Decimal(100 * n))
+        for n in range(1, 6)
+    ]
+    first = _night(rfm, 0)
+    assert "candidates" not in first.result
+    assert [score[-2:] for score in _scores(customers, rfm)] == ["M1", "M2", "M3", "M4", "M5"]
+
+    _touch(customers[4], revenue_lifetime=Decimal("150"))
+    run = _night(rfm, 1)
+
+    assert run.result["cutoffs"]["m"] == [100, 150, 200, 300]
+    assert 4 <= run.result["candidates"] < len(customers)  # the 100 customer is not one
+    assert [score[-2:] for score in _scores(customers, rfm)] == ["M1", "M3", "M4", "M5", "M2"]
+
+
+def test_rfm_regrades_when_the_recency_cut_offs_move_in_time(
+    customer_with: Any, rfm: Scheme
+) -> None:
+    """Recency counts days to the evaluation date: a night later everyone is a day older and
+    the cut-offs with them, so nobody moves — until the most lapsed customer orders again and
+    the others each fall one quintile."""
+    customers = [
+        customer_with(recency_days=days, order_count=2, revenue_lifetime=Decimal("100"))
+        for days in (10, 20, 30, 40, 50)
+    ]
+    _night(rfm, 0)
+    assert [score[:2] for score in _scores(customers, rfm)] == ["R5", "R4", "R3", "R2", "R1"]
+
+    quiet = _night(rfm, 1)
+    assert quiet.result["candidates"] == 0
+    assert quiet.changed == 0
+
+    _touch(customers[4], last_order_at=timezone.now() + dt.timedelta(days=1))
+    run = _night(rfm, 2)
+
+    assert run.result["candidates"] >= len(customers)
+    assert [score[:2] for score in _scores(customers, rfm)] == ["R4", "R3", "R2", "R1", "R5"]
+
+
+def test_rfm_grades_everyone_when_a_cut_off_appears(customer_with: Any, rfm: Scheme) -> None:
+    lapsed = customer_with(recency_days=400, order_count=0, revenue_lifetime=Decimal("0"))
+    _night(rfm, 0)
+    assert _scores([lapsed], rfm) == ["not graded"]  # RFM grades buyers only
+
+    _touch(lapsed, order_count=1, revenue_lifetime=Decimal("80"))
+    run = _night(rfm, 1)
+
+    assert "candidates" not in run.result  # no cut-offs last time to compare with
+    assert _scores([lapsed], rfm) == ["R1F1M1"]  # alone: every cut-off is their value
