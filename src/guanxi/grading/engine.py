@@ -343,17 +343,12 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
         population_params=population_params,
         population_from_metrics=metrics_only,
         ageing=ageing,
-        # Only what a customer's own row and the cut-offs decide can be staged from
+        # Only what a customer's own rows and the cut-offs decide can be staged from
         # candidates: no share across customers, no kinds or custom fields read from the
-        # customer; a quantile dimension over a stored metric or the days since a date.
+        # customer.
         by_candidates=scheme.method in (Method.THRESHOLDS, Method.MATRIX, Method.QUANTILES)
         and not scheme.kinds
-        and not any(name.startswith("custom.") for name in reads)
-        and all(
-            d.metric in metrics.DAYS_SINCE
-            or (d.metric not in metrics.AT_READ and not uses_customer.search(d.expression))
-            for d in dimensions
-        ),
+        and not any(name.startswith("custom.") for name in reads),
     )
 
 
@@ -631,15 +626,15 @@ def candidates(
 ) -> int | None:
     """Collect into a scratch table the customers whose grade can differ from the last
     applied evaluation's (which began at `since`, as of `graded_as_of`, with these rules and,
-    for a quantile scheme, the `cutoffs` it recorded): metrics rows written since; customers
+    for a quantile scheme, the `cutoffs` it recorded): metrics rows whose figures the rules
+    read changed since (see metrics.STAMPS; a new row has every figure changed); customers
     for whom an ageing metric the rules compare with a number may have crossed it between the
     two dates (a range of their stored dates, two days wider on each side); customers whose
-    value lies between a quantile cut-off's old and new value (for the days since a date, a
-    range of the dates, as above); grades whose override has run out (the evaluation ends
-    it); grades of merged customers.
+    value, counted to each date, beats a quantile cut-off on one side and not on the other;
+    grades whose override has run out (the evaluation ends it); grades of merged customers.
     Everyone else would be graded as last time, so staging only these customers stages the
     same changes as a pass over everyone (a test compares both). Returns how many, or None
-    when the cut-offs cannot be compared (everyone must be graded)."""
+    when no cut-offs were recorded to compare with (everyone must be graded)."""
     insert, ignore = sql.insert_ignoring(CANDIDATES)
     now = timezone.now()
     # (metric, the day it crossed the number then, the day it crosses it now)
@@ -648,34 +643,32 @@ def candidates(
         for name, value in compiled.ageing
     ]
     ranges: list[tuple[str, str, list[Any]]] = []  # (m or c, condition, parameters)
+    # A quantile score moves when the customer's value beats a cut-off now and did not then,
+    # or the reverse: compared exactly, the value then counted to the day graded then.
+    crossed: list[tuple[str, list[Any]]] = []
+    values: dict[str, str] = {}  # each value once per row: expression → its alias in v
     for dimension in compiled.dimensions:
         old, new = (cutoffs or {}).get(dimension.name), (compiled.cutoffs or {})[dimension.name]
         if old is None or len(old) != len(new):
             return None
+        beats = ">" if dimension.higher_is_better else "<"
+        then = metrics.column(dimension.metric, graded_as_of)
         for was, value in zip(old, new, strict=True):
-            if was is None or value is None:
-                if was is None and value is None:
-                    continue
-                return None
-            if dimension.metric in metrics.DAYS_SINCE:
-                then = graded_as_of - dt.timedelta(days=int(was))
-                crossing = as_of - dt.timedelta(days=int(value))
-                if then != crossing:
-                    crossings.append((dimension.metric, then, crossing))
-                continue
-            if isinstance(value, Decimal):
+            typed = value if value is not None else was
+            if isinstance(typed, Decimal) and was is not None:
                 was = Decimal(str(was))
-            if was != value:
-                low, high = sorted([was, value])
-                parameter = _typed_parameter(value)
-                ranges.append(
-                    (
-                        "m",
-                        f"{dimension.expression} >= {parameter} "
-                        f"AND {dimension.expression} <= {parameter}",
-                        [low, high],
-                    )
+            if was == value and then == dimension.expression:
+                continue
+            parameter = _typed_parameter(typed)
+            before = values.setdefault(then, f"v.x{len(values)}")
+            after = values.setdefault(dimension.expression, f"v.x{len(values)}")
+            crossed.append(
+                (
+                    f"COALESCE({before} {beats} {parameter}, FALSE) "
+                    f"<> COALESCE({after} {beats} {parameter}, FALSE)",
+                    [was, value],
                 )
+            )
     for name, then, crossing in crossings:
         low = min(then, crossing) - dt.timedelta(days=2)
         high = max(then, crossing) + dt.timedelta(days=2)
@@ -692,12 +685,24 @@ def candidates(
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
         cursor.execute(f"CREATE TEMPORARY TABLE {CANDIDATES} (customer_id BIGINT PRIMARY KEY)")
-        on_metrics = [("m.refreshed_at > %s", [sql.timestamp(since)])]
+        # The figures the rules read changed (every kind, for a new row), or none is read.
+        stamps = metrics.stamps_for(compiled.reads) or ["refreshed_at"]
+        on_metrics = [(f"m.{stamp} > %s", [sql.timestamp(since)]) for stamp in stamps]
         on_metrics += [(text, params) for alias, text, params in ranges if alias == "m"]
+        # One pass over the metrics (and the customers, when a value reads one), computing
+        # each value the cut-offs are compared with once.
+        customers = any(re.search(r"\bc\.", expression) for expression in values)
+        changed = " OR ".join(f"({text})" for text, _p in on_metrics)
         cursor.execute(
-            f"{insert} SELECT m.customer_id FROM grading_customermetrics m "
-            f"WHERE {' OR '.join(f'({text})' for text, _p in on_metrics)}{ignore}",
-            [value for _text, params in on_metrics for value in params],
+            f"{insert} SELECT v.customer_id FROM (SELECT m.customer_id, "
+            f"CASE WHEN {changed} THEN 1 ELSE 0 END AS changed"
+            + "".join(f", {expression} AS {alias[2:]}" for expression, alias in values.items())
+            + " FROM grading_customermetrics m "
+            + ("JOIN customers_customer c ON c.id = m.customer_id " if customers else "")
+            + f"{_fence()}) v WHERE "
+            + " OR ".join(["v.changed = 1", *(f"({text})" for text, _p in crossed)])
+            + ignore,
+            [value for _text, params in [*on_metrics, *crossed] for value in params],
         )
         for alias, text, params in ranges:
             if alias == "c":

@@ -165,9 +165,6 @@ AGEING_DATES = {
     "max_days_to_pay_24m": ("m.unpaid_issued_24m",),  # the unpaid part (see _longest_term)
 }
 AT_READ = frozenset(AGEING_DATES)
-# Those that are just the days from the first of their dates present to the evaluation date
-# (the longest term also reads the paid invoices' stored term).
-DAYS_SINCE = {name: dates for name, dates in AGEING_DATES.items() if name != "max_days_to_pay_24m"}
 
 
 def column(name: str, as_of: dt.date | None = None) -> str:
@@ -448,6 +445,27 @@ def stored_for(names: list[str]) -> set[str]:
     return wanted
 
 
+# The column that records when each kind of stored figure last changed: the windowed order
+# figures apart from the lifetime ones (an order leaving the 12 months changes only those).
+STAMPS = {
+    "orders": "orders_changed_at",
+    "orders_window": "orders_12m_changed_at",
+    "invoices": "invoices_changed_at",
+    "holdings": "holdings_changed_at",
+    "interactions": "interactions_changed_at",
+}
+
+
+def _stamp_of(column: str) -> str:
+    group = _GROUP_OF[column]
+    return STAMPS["orders_window" if column in WINDOWED else group]
+
+
+def stamps_for(names: list[str]) -> list[str]:
+    """The stamps of the stored figures that reading the given metrics needs."""
+    return sorted({_stamp_of(column) for column in stored_for(names) if column in _GROUP_OF})
+
+
 TARGET, DELTA, TOUCHED = (
     "grading_customermetrics",
     "grading_metrics_delta",
@@ -685,7 +703,15 @@ def _write(
         *[value for part in parts for value in part.join_params],
     ]
     assignments = "".join(f", {name} = d.{name}" for name in columns)
-    update_params: list[Any] = [as_of, now]
+    # Each kind of figure whose values changed gets this refresh's time (see STAMPS).
+    stamped: dict[str, list[str]] = {}
+    for name in columns:
+        if name not in AT_READ:
+            stamped.setdefault(_stamp_of(name), []).append(name)
+    for stamp, names in stamped.items():
+        moved = " OR ".join(sql.distinct(f"t.{name}", f"d.{name}") for name in names)
+        assignments += f", {stamp} = CASE WHEN {moved} THEN %s ELSE t.{stamp} END"
+    update_params: list[Any] = [as_of, now, *[now] * len(stamped)]
     if "orders" in wanted and "recency_days" not in columns:
         # The stored ageing values follow the row's new date (from the dates kept).
         created = "(SELECT created_at FROM customers_customer WHERE id = t.customer_id)"
@@ -703,6 +729,7 @@ def _write(
         name: "NULL" if name in nullable else "0" for names in GROUPS.values() for name in names
     }
     values.update({name: f"d.{name}" for name in columns})
+    values.update(dict.fromkeys(STAMPS.values(), "%s"))
     insert = f"""
         INSERT INTO {TARGET} (customer_id, as_of, refreshed_at, {", ".join(values)})
         SELECT d.customer_id, %s, %s, {", ".join(values.values())}
@@ -723,7 +750,7 @@ def _write(
         written = int(cursor.rowcount)
         # A customer at a window edge has a row already: new customers are logged ("all").
         if subset in (None, "all"):
-            cursor.execute(insert, [as_of, now])
+            cursor.execute(insert, [as_of, now, *[now] * len(STAMPS)])
             written += int(cursor.rowcount)
         cursor.execute(f"DROP TABLE {DELTA}")
         if written > 50_000:  # a first or full refresh: plans over the metrics need it

@@ -158,6 +158,13 @@ class CustomerMetrics(models.Model):
     loan_balance = models.DecimalField(max_digits=18, decimal_places=2, default=0)
     interactions_90d = models.IntegerField(default=0)
     refreshed_at = models.DateTimeField(default=timezone.now)
+    # When each kind of figure last changed (metrics.STAMPS): an evaluation looks again only
+    # at the customers whose figures it reads changed since the last (engine.candidates).
+    orders_changed_at = models.DateTimeField(default=timezone.now)
+    orders_12m_changed_at = models.DateTimeField(default=timezone.now)
+    invoices_changed_at = models.DateTimeField(default=timezone.now)
+    holdings_changed_at = models.DateTimeField(default=timezone.now)
+    interactions_changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("customer metrics")

@@ -231,3 +231,35 @@ def test_an_unpaid_invoices_term_grows_with_the_evaluation_date(people: list[Cus
     assert _seen(AS_OF)[customer.pk][term] == Decimal("80")
     assert _seen(AS_OF + dt.timedelta(days=40))[customer.pk][term] == Decimal("90")
     assert CustomerMetrics.objects.get(customer=customer).max_days_to_pay_24m == 80
+
+
+def test_each_kind_of_figure_records_when_it_last_changed(people: list[Customer]) -> None:
+    """An evaluation looks again only at customers whose figures it reads changed: an
+    interaction or an order leaving the 12 months must not mark the lifetime order figures
+    or the payments as changed."""
+    from guanxi.interactions.models import Interaction
+
+    a, b, _c, _d = people
+    _order(a, AS_OF - dt.timedelta(days=10), "1000")
+    _order(a, AS_OF - dt.timedelta(days=364), "200")  # leaves the 12 months tomorrow
+    metrics_refresh(as_of=AS_OF)
+    fresh = CustomerMetrics.objects.get(customer=b)  # a new row: every figure is new
+    assert {getattr(fresh, stamp) for stamp in metrics.STAMPS.values()} == {fresh.refreshed_at}
+
+    def stamps() -> dict[str, dt.datetime]:
+        row = CustomerMetrics.objects.get(customer=a)
+        return {group: getattr(row, stamp) for group, stamp in metrics.STAMPS.items()}
+
+    before = stamps()
+    Interaction.objects.create(
+        customer=a, channel="phone_call", summary="call", occurred_at=_at(AS_OF, 9)
+    )
+    _check(AS_OF + dt.timedelta(days=1))
+    after = stamps()
+    moved = {group for group in before if after[group] != before[group]}
+    assert moved == {"interactions", "orders_window"}
+    assert after["interactions"] > before["interactions"]
+
+    _invoice(a, AS_OF, AS_OF + dt.timedelta(days=1), "300")  # falls due the next day
+    _check(AS_OF + dt.timedelta(days=2))
+    assert {group for group in after if stamps()[group] != after[group]} == {"invoices"}

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from guanxi.customers.models import Customer
-from guanxi.grading import engine
+from guanxi.grading import engine, metrics
 from guanxi.grading.models import CustomerGrade, CustomerMetrics, EvaluationRun, Scheme
-from guanxi.grading.services import evaluation_run, preset_install
+from guanxi.grading.services import evaluation_run, preset_install, scheme_save
 
 TODAY = timezone.localdate()
 VIP = {"revenue_12m": Decimal("200000"), "order_count_12m": 8, "order_count": 20}
@@ -56,8 +56,10 @@ def _tier(customer: Customer, scheme: Scheme) -> str | None:
 
 
 def _touch(customer: Customer, **values: Any) -> None:
-    """What a refresh does to a customer whose facts changed."""
-    CustomerMetrics.objects.filter(customer=customer).update(refreshed_at=timezone.now(), **values)
+    """What a refresh does to a customer whose facts changed (every kind, to be sure)."""
+    now = timezone.now()
+    stamps = dict.fromkeys(metrics.STAMPS.values(), now)
+    CustomerMetrics.objects.filter(customer=customer).update(refreshed_at=now, **stamps, **values)
 
 
 @pytest.fixture
@@ -217,7 +219,7 @@ def test_rfm_regrades_when_the_recency_cut_offs_move_in_time(
     assert [score[:2] for score in _scores(customers, rfm)] == ["R4", "R3", "R2", "R1", "R5"]
 
 
-def test_rfm_grades_everyone_when_a_cut_off_appears(customer_with: Any, rfm: Scheme) -> None:
+def test_rfm_grades_the_first_buyer_as_the_cut_offs_appear(customer_with: Any, rfm: Scheme) -> None:
     lapsed = customer_with(recency_days=400, order_count=0, revenue_lifetime=Decimal("0"))
     _night(rfm, 0)
     assert _scores([lapsed], rfm) == ["not graded"]  # RFM grades buyers only
@@ -225,5 +227,71 @@ def test_rfm_grades_everyone_when_a_cut_off_appears(customer_with: Any, rfm: Sch
     _touch(lapsed, order_count=1, revenue_lifetime=Decimal("80"))
     run = _night(rfm, 1)
 
-    assert "candidates" not in run.result  # no cut-offs last time to compare with
+    assert run.result["candidates"] == 1
     assert _scores([lapsed], rfm) == ["R1F1M1"]  # alone: every cut-off is their value
+
+
+def test_rfm_grades_everyone_when_the_dimensions_change(customer_with: Any, rfm: Scheme) -> None:
+    customers = [
+        customer_with(recency_days=10 * n, order_count=n, revenue_lifetime=Decimal(100 * n))
+        for n in range(1, 6)
+    ]
+    _night(rfm, 0)
+    rfm.config["dimensions"][2]["metric"] = "margin_lifetime"
+    rfm.save()
+
+    run = _night(rfm, 1)
+
+    assert "candidates" not in run.result
+    assert [score[-2:] for score in _scores(customers, rfm)] == ["M1"] * 5  # no margins
+
+
+def test_quantiles_of_tenure_follow_the_customers_created_since(
+    customer_with: Any, admin_user: Any
+) -> None:
+    """Tenure counts from the first order, else from the customer's creation: the candidate
+    search reads the customers too."""
+    scheme = scheme_save(
+        actor=admin_user,
+        values={
+            "code": "tenure",
+            "name_zh": "资历",
+            "name_en": "Tenure",
+            "method": "quantiles",
+            "config": {
+                "dimensions": [
+                    {"name": "t", "metric": "tenure_days", "better": "higher", "buckets": 4}
+                ]
+            },
+        },
+        tiers=[{"code": "all", "name_zh": "全部", "name_en": "Everyone", "is_fallback": True}],
+    )
+    buyers = [customer_with(tenure_days=days) for days in (100, 200, 300, 400)]
+    _night(scheme, 0)
+    assert _scores(buyers, scheme) == ["T1", "T2", "T3", "T4"]
+
+    newcomers = [customer_with(), customer_with()]  # no order: tenure from today
+    run = _night(scheme, 1)
+
+    assert run.result["candidates"] >= len(newcomers)
+    assert _scores(buyers + newcomers, scheme) == ["T2", "T3", "T3", "T4", "T1", "T1"]
+
+
+def test_only_the_figures_the_rules_read_make_a_candidate(customer_with: Any) -> None:
+    scheme = preset_install(actor=None, code="credit-rating")
+    payer = customer_with(payment_recovery_24m=Decimal("95"), max_days_paid_24m=30)
+    _night(scheme, 0)
+    now = timezone.now()
+    CustomerMetrics.objects.filter(customer=payer).update(
+        revenue_12m=Decimal("9000"), orders_changed_at=now, orders_12m_changed_at=now
+    )
+
+    quiet = _night(scheme, 1)
+    assert quiet.result["candidates"] == 0
+
+    CustomerMetrics.objects.filter(customer=payer).update(
+        payment_recovery_24m=Decimal("70"), invoices_changed_at=timezone.now()
+    )
+    run = _night(scheme, 2)
+    assert run.result["candidates"] == 1
+    assert _tier(payer, scheme) == "c"  # 70% recovered: at least 60%
