@@ -709,16 +709,19 @@ def candidates(
                 cursor.execute(
                     f"{insert} SELECT c.id FROM customers_customer c WHERE {text}{ignore}", params
                 )
+        # The few overrides and merged customers through their partial indexes: `+` keeps
+        # SQLite from reading the scheme's grades by grade_unique instead, and CROSS JOIN
+        # makes it start from the merged customers (PostgreSQL plans both freely).
         cursor.execute(
             f"""{insert} SELECT g.customer_id FROM grading_customergrade g
-            WHERE g.scheme_id = %s AND g.override_tier_id IS NOT NULL
+            WHERE +g.scheme_id = %s AND g.override_tier_id IS NOT NULL
                 AND g.override_expires_at <= %s{ignore}""",
             [scheme_id, sql.timestamp(now)],
         )
         cursor.execute(
             f"""{insert} SELECT g.customer_id FROM customers_customer c
-            JOIN grading_customergrade g ON g.customer_id = c.id AND g.scheme_id = %s
-            WHERE c.status = 'merged'{ignore}""",
+            CROSS JOIN grading_customergrade g
+            WHERE c.status = 'merged' AND g.customer_id = c.id AND g.scheme_id = %s{ignore}""",
             [scheme_id],
         )
         cursor.execute(f"SELECT COUNT(*) FROM {CANDIDATES}")

@@ -226,17 +226,29 @@ class CustomerGrade(models.Model):
     scheme = models.ForeignKey(
         Scheme, on_delete=models.CASCADE, related_name="grades", db_index=False
     )
-    tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
-    rule_tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
+    # Every evaluation rewrites the grades that change and each index costs a write per row:
+    # the tier keys have none of their own (grade_scheme_tier serves lookups; deleting a tier
+    # reads the table once), the override keys index only the few overrides.
+    tier = models.ForeignKey(
+        Tier, null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    rule_tier = models.ForeignKey(
+        Tier, null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     score = models.CharField(max_length=40, blank=True)
     explanation = models.TextField(blank=True)
     evaluated_at = models.DateTimeField(null=True)
     override_tier = models.ForeignKey(
-        Tier, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Tier, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     override_reason = models.CharField(max_length=500, blank=True)
     override_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     override_at = models.DateTimeField(null=True, blank=True)
     override_expires_at = models.DateTimeField(null=True, blank=True)
@@ -254,6 +266,16 @@ class CustomerGrade(models.Model):
                 fields=["override_expires_at"],
                 name="grade_override_expiry",
                 condition=models.Q(override_tier_id__isnull=False),
+            ),
+            models.Index(
+                fields=["override_tier"],
+                name="grade_override_tier",
+                condition=models.Q(override_tier_id__isnull=False),
+            ),
+            models.Index(
+                fields=["override_by"],
+                name="grade_override_by",
+                condition=models.Q(override_by_id__isnull=False),
             ),
         ]
 
@@ -273,20 +295,37 @@ class GradeChange(models.Model):
     # A merge leaves these with the merged customer: the survivor is re-graded on its own.
     keeps_merged_customer = True
 
+    # Written for every change of every evaluation: the customer and scheme keys are served by
+    # the two indexes below, the tier keys have none (deleting a tier reads the table once),
+    # the actor's indexes only the rows that have one.
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="grade_changes"
+        "customers.Customer",
+        on_delete=models.CASCADE,
+        related_name="grade_changes",
+        db_index=False,
     )
-    scheme = models.ForeignKey(Scheme, on_delete=models.CASCADE, related_name="changes")
-    from_tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
-    to_tier = models.ForeignKey(Tier, null=True, on_delete=models.CASCADE, related_name="+")
-    changed_at = models.DateTimeField(db_index=True)
+    scheme = models.ForeignKey(
+        Scheme, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
+    from_tier = models.ForeignKey(
+        Tier, null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    to_tier = models.ForeignKey(
+        Tier, null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    changed_at = models.DateTimeField()
     reason = models.CharField(max_length=20, choices=ChangeReason.choices)
     explanation = models.TextField(blank=True)
     run = models.ForeignKey(
         "EvaluationRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
 
     class Meta:
@@ -294,6 +333,11 @@ class GradeChange(models.Model):
         indexes: ClassVar[list[models.Index]] = [
             models.Index(fields=["customer", "scheme", "changed_at"], name="grade_change_lookup"),
             models.Index(fields=["scheme", "changed_at"], name="grade_change_scheme"),
+            models.Index(
+                fields=["actor"],
+                name="grade_change_actor",
+                condition=models.Q(actor_id__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
