@@ -300,6 +300,7 @@ def evaluate(scheme: Any, as_of: dt.date, *, refresh: bool = True) -> dict[str, 
         "stage_apply": apply_s,
         "evaluated": run.evaluated,
         "changed": run.changed,
+        "candidates": run.result.get("candidates"),
         "metrics_rows_written": rows,
         "recorders": (refresh_rec, apply_rec),
     }
@@ -473,6 +474,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                     "new_orders": added,
                     "metrics_rows_written": result["metrics_rows_written"],
                     "changed": result["changed"],
+                    # graded only the candidates (how many), or everyone (None)
+                    "candidates": result["candidates"],
                 }
             )
             samples["bare"].append(bare_s)
