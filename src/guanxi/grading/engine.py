@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.errors import DomainError
 from guanxi.customers.models import Customer
-from guanxi.grading import conditions, metrics, sql
+from guanxi.grading import conditions, metrics, sql, tiercounts
 from guanxi.grading.models import CustomerMetrics, Method, Scheme, Tier
 
 
@@ -745,6 +745,7 @@ def apply(run_id: int, scheme_id: int) -> int:
     active = _active_override("g")
     effective = f"CASE WHEN {active} THEN g.override_tier_id ELSE s.tier_id END"
     with transaction.atomic(), connection.cursor() as cursor:
+        tiercounts.ensure()  # before the grades change: the counts follow every change
         cursor.execute("SELECT COUNT(*) FROM grading_gradestage WHERE run_id = %s", [run_id])
         if int(cursor.fetchone()[0]) < LOOKUPS_BELOW:
             # A day's changes: each staged row reaches its grade (and the follow-through its
@@ -829,11 +830,11 @@ def apply(run_id: int, scheme_id: int) -> int:
         if int(cursor.rowcount) > 10_000:
             sql.analyze("grading_customergrade")
         cursor.execute("DELETE FROM grading_gradestage WHERE run_id = %s", [run_id])
+        tiers, tiers_params = tiercounts.snapshot_sql(scheme_id)
         cursor.execute(
-            """INSERT INTO grading_tiersnapshot (scheme_id, tier_id, taken_at, customers)
-            SELECT %s, tier_id, %s, COUNT(*) FROM grading_customergrade
-            WHERE scheme_id = %s GROUP BY tier_id""",
-            [scheme_id, now, scheme_id],
+            f"""INSERT INTO grading_tiersnapshot (scheme_id, tier_id, taken_at, customers)
+            SELECT %s, t.tier_id, %s, t.customers FROM ({tiers}) t""",
+            [scheme_id, now, *tiers_params],
         )
     return changed
 
