@@ -48,7 +48,12 @@ from guanxi.commerce.models import (
 )
 from guanxi.commerce.services import order_lines_append, orders_bulk_create
 from guanxi.commerce.services import values as v
-from guanxi.commerce.services.orders import apply_order, catalogue_for, prepare_lines, set_totals
+from guanxi.commerce.services.orders import (
+    catalogue_for,
+    imported_order,
+    prepare_lines,
+    totals_with,
+)
 from guanxi.core import events
 from guanxi.core.errors import DomainError
 from guanxi.customers.imports import targets
@@ -844,22 +849,19 @@ def _orders_check(job: ImportJob, outcome: Outcome, dry: DryRun) -> None:
         if number not in dry.orders:  # a stored order: none before the job's first batch
             continue
         customer_id, total, cost = dry.orders[number]
-        total += sum((line.line_total for _row, line in items), ZERO)
-        cost += v.money(sum((line.quantity * line.unit_cost for _row, line in items), ZERO))
-        if total > v.MAX_MONEY or cost > v.MAX_MONEY:
+        totals = totals_with(total, cost, [line for _row, line in items])
+        if totals is None:
             too_large = {"field": "lines", "message": _("The order total is too large.")}
             refused.update((id(row), [too_large]) for row, _line in items)
         else:
-            dry.orders[number] = (customer_id, total, cost)
+            dry.orders[number] = (customer_id, *totals)
     heads = [row for row, head in outcome.created if head is None]
     catalogue = catalogue_for(row.values["lines"] for row in heads)
     for row in heads:
         errors = v.Errors()
         order = Order(customer_id=row.values["customer_id"])
         header = {key: row.values[key] for key in row.values if key not in ("customer_id", "lines")}
-        apply_order(order, header, errors)
-        prepared = prepare_lines(row.values["lines"], catalogue, errors, inactive_allowed=True)
-        set_totals(order, prepared, errors)
+        imported_order(order, header, row.values["lines"], catalogue, errors)
         if errors.items:
             refused[id(row)] = errors.items
         elif dry.learn():

@@ -267,9 +267,15 @@ def evaluation_run(
             _progress(run, "metrics", 10)
             metrics_refresh(as_of=as_of)
         _progress(run, "grading", 50)
-        compiled = engine.prepare(compiled)  # quantile cut-offs over the refreshed metrics
         by_candidates = compiled.by_candidates and not run.is_preview
         rules = engine.fingerprint(scheme) if by_candidates else ""
+        builds_on_last = by_candidates and _builds_on_last(scheme, rules, day)
+        # Quantile cut-offs over the refreshed metrics, looked for near the last ones.
+        compiled = engine.prepare(
+            compiled,
+            near=scheme.graded_cutoffs if builds_on_last else None,
+            days=(day - scheme.graded_as_of).days if builds_on_last else 1,  # type: ignore[operator]
+        )
         with transaction.atomic():
             # Most nights, only the customers whose grade can have changed are graded.
             found = (
@@ -281,7 +287,7 @@ def evaluation_run(
                     as_of=day,
                     cutoffs=scheme.graded_cutoffs,
                 )
-                if _builds_on_last(scheme, rules, day)
+                if builds_on_last
                 else None
             )
             among = found is not None and found < engine.LOOKUPS_BELOW

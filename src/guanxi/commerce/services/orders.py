@@ -236,6 +236,32 @@ def set_totals(order: Order, lines: Sequence[OrderLine], errors: v.Errors) -> No
     order.total_amount, order.total_cost = total, cost
 
 
+def imported_order(
+    order: Order,
+    header: dict[str, Any],
+    lines: Sequence[Any],
+    catalogue: Any,
+    errors: v.Errors,
+) -> list[OrderLine]:
+    """Check an unsaved order as a bulk import takes it (inactive products allowed): its
+    header, lines and totals set, problems in `errors`; returns the prepared lines."""
+    apply_order(order, header, errors)
+    prepared = prepare_lines(lines, catalogue, errors, inactive_allowed=True)
+    set_totals(order, prepared, errors)
+    return prepared
+
+
+def totals_with(
+    total: Decimal, cost: Decimal, lines: Sequence[OrderLine]
+) -> tuple[Decimal, Decimal] | None:
+    """An order's total and cost with lines appended; None when either is too large to keep."""
+    total += sum((line.line_total for line in lines), ZERO)
+    cost += v.money(sum((line.quantity * line.unit_cost for line in lines), ZERO))
+    if total > v.MAX_MONEY or cost > v.MAX_MONEY:
+        return None
+    return total, cost
+
+
 def apply_order(order: Order, values: dict[str, Any], errors: v.Errors) -> None:
     """Check the header `values` onto an unsaved or loaded order; every error, none written."""
     for name in sorted(set(values) - ORDER_FIELDS):
@@ -473,9 +499,7 @@ def orders_bulk_create(rows: Sequence[dict[str, Any]], *, batch_size: int = 1000
         header = {
             k: row[k] for k in row if k not in {"customer_id", "owner_id", "team_id", "lines"}
         }
-        apply_order(order, header, errors)
-        prepared = prepare_lines(row.get("lines") or [], catalogue, errors, inactive_allowed=True)
-        set_totals(order, prepared, errors)
+        prepared = imported_order(order, header, row.get("lines") or [], catalogue, errors)
         if order.number and not errors.has("number"):
             if order.number in taken or order.number in seen:
                 errors.fail("number", _("This order number is already used."))
@@ -552,16 +576,14 @@ def order_lines_append(
                 added.setdefault(order.pk, []).append((index, line))
     for pk, items in added.items():
         order = orders[pk]
-        total = order.total_amount + sum((line.line_total for _i, line in items), ZERO)
-        cost = order.total_cost + v.money(
-            sum((line.quantity * line.unit_cost for _i, line in items), ZERO)
-        )
-        if total > v.MAX_MONEY or cost > v.MAX_MONEY:
+        totals = totals_with(order.total_amount, order.total_cost, [line for _i, line in items])
+        if totals is None:
             failures.extend(
                 {"row": index, "field": "lines", "message": _("The order total is too large.")}
                 for index, _line in items
             )
-        order.total_amount, order.total_cost = total, cost
+            continue
+        order.total_amount, order.total_cost = totals
         order.bump_version()
         order.updated_at = timezone.now()
     if failures:

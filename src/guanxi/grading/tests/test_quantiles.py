@@ -7,13 +7,17 @@ the same scores (NTILE split equal values by customer id and sorted NULLs apart 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
+from django.db import connection
 
 from guanxi.customers.models import Customer
+from guanxi.grading import engine
 from guanxi.grading.models import CustomerGrade, EvaluationRun, Scheme
 from guanxi.grading.services import evaluation_run, preset_install, scheme_save
 
@@ -226,3 +230,44 @@ def test_merged_customers_are_left_out_of_the_cut_offs(
 
     assert _scores(customers) == ["F1", "F2", "F3", "F4", "F5"]
     assert _scores([merged]) == ["not graded"]
+
+
+MONETARY = {"name": "m", "metric": "revenue_lifetime", "better": "higher", "buckets": 5}
+
+
+@pytest.mark.parametrize(
+    ("nudge", "looked_near"),
+    [(Decimal("1.01"), True), (Decimal("1"), True), (Decimal("3"), False)],
+)
+def test_cut_offs_looked_for_near_the_last_ones_are_those_of_every_value(
+    customer_with: Any, quantiles: Any, nudge: Decimal, looked_near: bool
+) -> None:
+    """The nightly shortcut (SQLite looks around the previous cut-offs first) must give the
+    cut-offs of grouping every value; far from the previous ones it groups every value."""
+    rng = random.Random(4)
+    for _ in range(120):
+        customer_with(
+            order_count=rng.choice([0, 1, 1, 1, 2, 2, 3, 5, 8, 13]),
+            revenue_lifetime=Decimal(rng.randrange(0, 400_000)) / 100,
+            recency_days=rng.choice([None, *range(1, 400)]),
+        )
+    compiled = engine.compile_scheme(quantiles(RECENCY, FREQUENCY, MONETARY))
+    exact = engine._cutoffs(compiled)
+    previous = {
+        name: [value if value is None else float(Decimal(str(value)) * nudge) for value in cuts]
+        for name, cuts in exact.items()
+    }
+
+    returned: list[Any] = []
+    original = engine._cutoffs_near
+
+    def spy(*args: Any) -> Any:
+        returned.append(original(*args))
+        return returned[-1]
+
+    with mock.patch.object(engine, "_cutoffs_near", spy):
+        found = engine._cutoffs(compiled, previous, 1)
+
+    assert found == exact
+    if connection.vendor == "sqlite":
+        assert (returned[0] is not None) == looked_near
