@@ -375,8 +375,9 @@ def _discard_stage(run_id: int) -> None:
 
 
 def _follow_through(run: EvaluationRun, scheme: Scheme) -> None:
-    """Notify owners of each tier change and open retention tasks for key customers who
-    fell, set-based over the run's history rows."""
+    """Notify owners of each tier change — but of no first tiers in the scheme's first
+    evaluation: switching a scheme on would send one per customer — and open retention tasks
+    for key customers who fell, set-based over the run's history rows."""
     from guanxi.grading import sql
 
     now = sql.timestamp(timezone.now())
@@ -386,8 +387,9 @@ def _follow_through(run: EvaluationRun, scheme: Scheme) -> None:
                 change_id)
             SELECT c.owner_id, ch.customer_id, '', '', %s, ch.id
             FROM grading_gradechange ch JOIN customers_customer c ON c.id = ch.customer_id
-            WHERE ch.run_id = %s AND c.owner_id IS NOT NULL""",
-            [now, run.pk],
+            WHERE ch.run_id = %s AND c.owner_id IS NOT NULL
+                AND (ch.from_tier_id IS NOT NULL OR %s)""",
+            [now, run.pk, scheme.last_evaluated_at is not None],
         )
         if scheme.retention_ranks:
             cursor.execute(

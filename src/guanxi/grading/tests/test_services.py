@@ -334,11 +334,13 @@ def test_owners_are_notified_and_a_falling_key_customer_gets_a_retention_task(
     customer = customer_with(monthly_average_assets=Decimal("6000000"))
     scheme = preset_install(actor=None, code="wealth-tier")
     _evaluate(scheme)
+    assert not Notification.objects.exists()  # switching the scheme on notifies no one
     _assets(customer, "500000")
 
     _evaluate(scheme)
 
-    assert Notification.objects.filter(user=customer.owner, customer=customer).count() == 2
+    notified = Notification.objects.get(user=customer.owner, customer=customer)
+    assert (notified.change.from_tier.code, notified.change.to_tier.code) == ("diamond", "gold")
     retention = FollowUp.objects.get(customer=customer, kind="retention")
     assert (retention.owner, retention.tier.code) == (customer.owner, "gold")
 

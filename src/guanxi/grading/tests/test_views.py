@@ -20,6 +20,7 @@ from guanxi.customers.models import Customer
 from guanxi.grading.models import (
     ChangeReason,
     CustomerGrade,
+    CustomerMetrics,
     EvaluationRun,
     FollowUp,
     FollowUpStatus,
@@ -30,6 +31,7 @@ from guanxi.grading.models import (
     Tier,
 )
 from guanxi.grading.presets import PRESETS
+from guanxi.grading.services import evaluation_run
 
 # session, user, role, the user's team (page header), schemes, their tiers, installed codes
 SCHEMES_QUERIES = 7
@@ -821,20 +823,29 @@ def test_a_manager_sees_the_team_overview_and_filters_it_by_owner(
     assert 'id="team-follow-ups"' in filtered.content.decode()
 
 
-def test_the_owner_reads_tier_changes_and_marks_them_all_read(graded: dict[str, Any]) -> None:
+def test_the_owner_reads_tier_changes_and_marks_them_all_read(
+    graded: dict[str, Any], customer_with: Callable[..., Customer]
+) -> None:
     rep, scheme = graded["rep"], graded["scheme"]
+    newcomer = customer_with(monthly_average_assets=Decimal("5500000"))
+    CustomerMetrics.objects.filter(customer=graded["mass"]).update(
+        monthly_average_assets=Decimal("150000")
+    )
+    # The scheme's second evaluation: a first tier and an upgrade (the first notified no one).
+    evaluation_run(run_id=EvaluationRun.objects.create(scheme=scheme).pk, refresh=False)
     client = client_for(rep)
 
     page = client.get(reverse("grading:follow-ups"))
     marked = client.post(reverse("grading:notifications-read"))
 
     html = page.content.decode()
-    assert len(re.findall(r'data-notification="\d+"', html)) == 3
+    assert len(re.findall(r'data-notification="\d+"', html)) == 2
     assert (
-        f'<a class="fw-semibold" href="/customers/{graded["diamond"].pk}/">'
-        f"{graded['diamond'].name}</a>:\n          Not graded → Diamond "
+        f'<a class="fw-semibold" href="/customers/{newcomer.pk}/">'
+        f"{newcomer.name}</a>:\n          Not graded → Diamond "
         f'<span class="text-muted">({scheme.name_en})</span>'
     ) in html
+    assert f"{graded['mass'].name}</a>:\n          Mass → Gold " in html
     assert marked.status_code == 302
     assert not Notification.objects.filter(user=rep, read_at__isnull=True).exists()
     assert "No unread notifications." in client.get(reverse("grading:follow-ups")).content.decode()
