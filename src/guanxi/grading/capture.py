@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.db import connection
 
-PREFIX = "grading_capture_v1_"
+PREFIX = "grading_capture_v2_"
+# Every version's triggers, so that those of an earlier version are found and replaced.
+ANY_VERSION = "grading_capture_v"
 LOG = "grading_metricschange"
 
 
@@ -50,8 +52,9 @@ SOURCES = (
     ),
     Source("interactions.Interaction", ("customer_id", "occurred_at")),
 )
-# New customers get a metrics row; merged ones lose it.
-CUSTOMERS = Source("customers.Customer", ("status",), customer="id")
+# New customers get a metrics row; merged ones lose it; a changed kind or custom field
+# marks the customer for schemes that read them (metrics STAMPS["customer"]).
+CUSTOMERS = Source("customers.Customer", ("status", "kind", "custom_fields"), customer="id")
 
 
 def _tables() -> list[tuple[str, Source]]:
@@ -122,7 +125,7 @@ def _statements(table: str, source: Source) -> dict[str, list[str]]:
 
 def _existing() -> dict[str, str]:
     """Capture triggers in the database: name → table."""
-    pattern = f"{PREFIX.replace('_', '#_')}%"
+    pattern = f"{ANY_VERSION.replace('_', '#_')}%"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -145,10 +148,15 @@ def ensure() -> bool:
     wanted = {}
     for table, source in _tables():
         wanted.update(_statements(table, source))
-    missing = set(wanted) - set(_existing())
+    existing = _existing()
+    missing = set(wanted) - set(existing)
     if not missing:
         return True
     with connection.cursor() as cursor:
+        for trigger, table in sorted(existing.items()):
+            if trigger not in wanted:  # an earlier version's
+                on = f" ON {table}" if connection.vendor == "postgresql" else ""
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}{on}")
         for trigger in sorted(missing):
             for statement in wanted[trigger]:
                 cursor.execute(statement)

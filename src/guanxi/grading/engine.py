@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.errors import DomainError
 from guanxi.customers.models import Customer
 from guanxi.grading import conditions, metrics, sql, tiercounts
-from guanxi.grading.models import CustomerMetrics, Method, Scheme, Tier
+from guanxi.grading.models import CustomerMetrics, Method, MetricsState, Scheme, Tier
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,8 @@ class Compiled:
     population_from_metrics: bool = False
     ageing: list[tuple[str, Any]] = field(default_factory=list)
     by_candidates: bool = False
+    # Whether the rules read the customer's own row: kinds or custom fields.
+    reads_customer: bool = False
     cutoffs: dict[str, list[Any]] | None = None
     # A prepared quantile scheme's source before the layer (see `prepare`).
     unlayered: str = ""
@@ -345,11 +347,9 @@ def compile_scheme(scheme: Scheme, as_of: dt.date | None = None) -> Compiled:
         population_from_metrics=metrics_only,
         ageing=ageing,
         # Only what a customer's own rows and the cut-offs decide can be staged from
-        # candidates: no share across customers, no kinds or custom fields read from the
-        # customer.
-        by_candidates=scheme.method in (Method.THRESHOLDS, Method.MATRIX, Method.QUANTILES)
-        and not scheme.kinds
-        and not any(name.startswith("custom.") for name in reads),
+        # candidates: no share across customers.
+        by_candidates=scheme.method in (Method.THRESHOLDS, Method.MATRIX, Method.QUANTILES),
+        reads_customer=bool(scheme.kinds) or any(name.startswith("custom.") for name in reads),
     )
 
 
@@ -753,16 +753,25 @@ def candidates(
     """Collect into a scratch table the customers whose grade can differ from the last
     applied evaluation's (which began at `since`, as of `graded_as_of`, with these rules and,
     for a quantile scheme, the `cutoffs` it recorded): metrics rows whose figures the rules
-    read changed since (see metrics.STAMPS; a new row has every figure changed); customers
+    read changed since (see metrics.STAMPS; a new row has every figure changed; rules that
+    read kinds or custom fields, every customer the capture log held); customers
     for whom an ageing metric the rules compare with a number may have crossed it between the
     two dates (a range of their stored dates, two days wider on each side); customers whose
     value, counted to each date, beats a quantile cut-off on one side and not on the other;
     grades whose override has run out (the evaluation ends it); grades of merged customers.
     Everyone else would be graded as last time, so staging only these customers stages the
     same changes as a pass over everyone (a test compares both). Returns how many, or None
-    when no cut-offs were recorded to compare with (everyone must be graded)."""
+    when no cut-offs were recorded to compare with, or when the rules read customers' rows
+    and a refresh since recomputed everyone (what changed was not recorded): everyone must
+    be graded."""
     insert, ignore = sql.insert_ignoring(CANDIDATES)
     now = timezone.now()
+    if compiled.reads_customer:
+        # Changes to customers' rows are marked by incremental refreshes only: none yet, or
+        # one since that recomputed everyone (none recorded: before the mark existed).
+        state = MetricsState.objects.filter(pk=1).first()
+        if state is None or (state.recomputed_at is not None and state.recomputed_at > since):
+            return None
     # (metric, the day it crossed the number then, the day it crosses it now)
     crossings = [
         (name, graded_as_of - dt.timedelta(days=int(value)), as_of - dt.timedelta(days=int(value)))
@@ -813,6 +822,8 @@ def candidates(
         cursor.execute(f"CREATE TEMPORARY TABLE {CANDIDATES} (customer_id BIGINT PRIMARY KEY)")
         # The figures the rules read changed (every kind, for a new row), or none is read.
         stamps = metrics.stamps_for(compiled.reads) or ["refreshed_at"]
+        if compiled.reads_customer:
+            stamps.append(metrics.CUSTOMER_STAMP)
         on_metrics = [(f"m.{stamp} > %s", [sql.timestamp(since)]) for stamp in stamps]
         on_metrics += [(text, params) for alias, text, params in ranges if alias == "m"]
         # One pass over the metrics (and the customers, when a value reads one), computing

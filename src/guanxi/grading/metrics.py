@@ -453,7 +453,12 @@ STAMPS = {
     "invoices": "invoices_changed_at",
     "holdings": "holdings_changed_at",
     "interactions": "interactions_changed_at",
+    "customer": "customer_changed_at",  # the customer's own row: see CUSTOMER_STAMP
 }
+# Stamped for every customer the capture log held (a changed kind or custom field logs the
+# customer; so does any changed fact, which over-counts a little): schemes that read the
+# customer's kind or custom fields look again at those.
+CUSTOMER_STAMP = STAMPS["customer"]
 
 
 def _stamp_of(column: str) -> str:
@@ -518,12 +523,12 @@ def metrics_refresh(
         if everything and recorded and state is not None and state.as_of <= as_of:
             incremental = _touch(state.as_of, as_of)
         if everything:
+            defaults = {"as_of": as_of, "refreshed_at": timezone.now()}
             if not incremental:
                 with connection.cursor() as cursor:
                     cursor.execute(f"DELETE FROM {capture.LOG}")
-            MetricsState.objects.update_or_create(
-                pk=1, defaults={"as_of": as_of, "refreshed_at": timezone.now()}
-            )
+                defaults["recomputed_at"] = defaults["refreshed_at"]
+            MetricsState.objects.update_or_create(pk=1, defaults=defaults)
         elif state is not None and state.as_of != as_of:
             state.delete()  # these groups are now as of another date than the rest
         if not incremental:
@@ -752,6 +757,12 @@ def _write(
         if subset in (None, "all"):
             cursor.execute(insert, [as_of, now, *[now] * len(STAMPS)])
             written += int(cursor.rowcount)
+        if subset == "all":
+            cursor.execute(
+                f"""UPDATE {TARGET} SET {CUSTOMER_STAMP} = %s WHERE customer_id IN (
+                    SELECT customer_id FROM {TOUCHED} WHERE grp = 'all')""",
+                [now],
+            )
         cursor.execute(f"DROP TABLE {DELTA}")
         if written > 50_000:  # a first or full refresh: plans over the metrics need it
             sql.analyze(TARGET)

@@ -165,6 +165,9 @@ class CustomerMetrics(models.Model):
     invoices_changed_at = models.DateTimeField(default=timezone.now)
     holdings_changed_at = models.DateTimeField(default=timezone.now)
     interactions_changed_at = models.DateTimeField(default=timezone.now)
+    # When the customer's own row (kind, custom fields) may have changed: set for every
+    # customer the capture log held, whatever changed.
+    customer_changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("customer metrics")
@@ -182,6 +185,8 @@ class MetricsState(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     as_of = models.DateField()
     refreshed_at = models.DateTimeField(default=timezone.now)
+    # The last refresh that recomputed everyone: what changed before it was not recorded.
+    recomputed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("metrics state")

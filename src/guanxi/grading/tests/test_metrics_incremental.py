@@ -257,9 +257,20 @@ def test_each_kind_of_figure_records_when_it_last_changed(people: list[Customer]
     _check(AS_OF + dt.timedelta(days=1))
     after = stamps()
     moved = {group for group in before if after[group] != before[group]}
-    assert moved == {"interactions", "orders_window"}
+    # The interaction logged the customer: the customer mark (kinds, custom fields) too.
+    assert moved == {"interactions", "orders_window", "customer"}
     assert after["interactions"] > before["interactions"]
 
     _invoice(a, AS_OF, AS_OF + dt.timedelta(days=1), "300")  # falls due the next day
     _check(AS_OF + dt.timedelta(days=2))
-    assert {group for group in after if stamps()[group] != after[group]} == {"invoices"}
+    later = stamps()
+    assert {group for group in after if later[group] != after[group]} == {"invoices", "customer"}
+
+    # A kind or a custom field changed, through the ORM or raw SQL: only the customer mark.
+    Customer.objects.filter(pk=a.pk).update(custom_fields={"annual_profit": "9"})
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE customers_customer SET kind = 'enterprise' WHERE id = %s", [b.pk])
+    _check(AS_OF + dt.timedelta(days=2))
+    assert {group for group in later if stamps()[group] != later[group]} == {"customer"}
+    marked = CustomerMetrics.objects.get(customer=b).customer_changed_at
+    assert marked > fresh.customer_changed_at

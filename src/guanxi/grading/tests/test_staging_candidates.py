@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from guanxi.customers.models import Customer
 from guanxi.grading import engine, metrics
-from guanxi.grading.models import CustomerGrade, CustomerMetrics, EvaluationRun, Scheme
+from guanxi.grading.models import (
+    CustomerGrade,
+    CustomerMetrics,
+    EvaluationRun,
+    MetricsState,
+    Scheme,
+)
 from guanxi.grading.services import evaluation_run, preset_install, scheme_save
 
 TODAY = timezone.localdate()
@@ -295,3 +301,65 @@ def test_only_the_figures_the_rules_read_make_a_candidate(customer_with: Any) ->
     run = _night(scheme, 2)
     assert run.result["candidates"] == 1
     assert _tier(payer, scheme) == "c"  # 70% recovered: at least 60%
+
+
+def _marked(customer: Customer) -> None:
+    """What a refresh does to a customer the capture log held (their own row changed)."""
+    CustomerMetrics.objects.filter(customer=customer).update(customer_changed_at=timezone.now())
+
+
+@pytest.fixture
+def refreshed(db: Any) -> MetricsState:
+    """Metrics kept by incremental refreshes (customer changes are marked)."""
+    return MetricsState.objects.create(pk=1, as_of=TODAY)
+
+
+def test_a_customer_who_changes_kind_leaves_a_scheme_of_another_kind(
+    customer_with: Any, refreshed: MetricsState
+) -> None:
+    scheme = preset_install(actor=None, code="wealth-tier")  # individuals only
+    person = customer_with(monthly_average_assets=Decimal("200000"))
+    others = [customer_with(monthly_average_assets=Decimal(n * 1000)) for n in (5, 50, 500)]
+    _night(scheme, 0)
+    assert _tier(person, scheme) == "gold"
+
+    Customer.objects.filter(pk=person.pk).update(kind="enterprise")
+    _marked(person)
+    run = _night(scheme, 1)
+
+    assert run.result["candidates"] == 1
+    assert _tier(person, scheme) is None
+    assert [_tier(other, scheme) for other in others] == ["mass", "mass", "gold"]
+
+
+def test_a_changed_custom_field_regrades_the_company(
+    customer_with: Any, refreshed: MetricsState
+) -> None:
+    scheme = preset_install(actor=None, code="operating-condition")
+    company = customer_with(
+        kind="enterprise", custom={"annual_profit": "2000000", "profit_growth": "5"}
+    )
+    _night(scheme, 0)
+    assert _tier(company, scheme) == "first"
+
+    Customer.objects.filter(pk=company.pk).update(
+        custom_fields={"annual_profit": "15000000", "profit_growth": "12"}
+    )
+    _marked(company)
+    run = _night(scheme, 1)
+
+    assert run.result["candidates"] == 1
+    assert _tier(company, scheme) == "premium"
+
+
+def test_after_a_refresh_of_everyone_a_scheme_reading_customers_grades_everyone(
+    customer_with: Any, refreshed: MetricsState
+) -> None:
+    scheme = preset_install(actor=None, code="wealth-tier")
+    customer_with(monthly_average_assets=Decimal("200000"))
+    _night(scheme, 0)
+    MetricsState.objects.filter(pk=1).update(recomputed_at=timezone.now())
+
+    run = _night(scheme, 1)
+
+    assert "candidates" not in run.result
