@@ -270,11 +270,12 @@ def evaluation_run(
         by_candidates = compiled.by_candidates and not run.is_preview
         rules = engine.fingerprint(scheme) if by_candidates else ""
         builds_on_last = by_candidates and _builds_on_last(scheme, rules, day)
+        since_last = (day - scheme.graded_as_of).days if scheme.graded_as_of else 1
         # Quantile cut-offs over the refreshed metrics, looked for near the last ones.
         compiled = engine.prepare(
             compiled,
             near=scheme.graded_cutoffs if builds_on_last else None,
-            days=(day - scheme.graded_as_of).days if builds_on_last else 1,  # type: ignore[operator]
+            days=since_last if builds_on_last else 1,
         )
         with transaction.atomic():
             # Most nights, only the customers whose grade can have changed are graded.
@@ -306,7 +307,7 @@ def evaluation_run(
                 move["customers"] for move in result["moves"] if move["from"] != move["to"]
             )
         else:
-            applied_at = timezone.now()
+            applied_at, summary = timezone.now(), compiled.summary()
             with transaction.atomic():
                 changed = engine.apply(run.pk, scheme.pk)
                 _follow_through(run, scheme)
@@ -315,10 +316,10 @@ def evaluation_run(
                     graded_since=started,
                     graded_as_of=day,
                     graded_rules=rules,
-                    graded_cutoffs=compiled.summary().get("cutoffs", {}),
+                    graded_cutoffs=summary.get("cutoffs", {}),
                 )
             evaluated = engine.graded(scheme.pk, applied_at)
-            result = compiled.summary()
+            result = summary
             if among:
                 result["candidates"] = found
     except Exception as error:  # the run records why it failed; the caller sees the status

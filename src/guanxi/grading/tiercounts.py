@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db import connection
 
+from guanxi.grading import sql
+
 TABLE = "grading_tiercount"
 GRADES = "grading_customergrade"
 PREFIX = "grading_tiercount_v1_"
@@ -74,7 +76,7 @@ TRIGGERS = (*(f"{PREFIX}{kind}" for kind in _CHANGES), f"{PREFIX}truncate")
 
 def kept() -> bool:
     """Whether the database keeps the counts (PostgreSQL)."""
-    return connection.vendor == "postgresql"
+    return sql.is_postgres()
 
 
 def ensure() -> bool:
