@@ -9,10 +9,12 @@ bench/generate_commerce.py (orders, invoices, payments, holdings). For each pres
 value tier, credit rating) it installs the preset and grades everyone once (the first
 evaluation writes a history row and a notification per customer, timed on its own). Then
 run N is the night N days after today (--same-day: today again): it writes that day's new
-orders (--daily-orders, deleted at the end), times the night's `metrics_refresh` once (the
-first evaluation of a night does it, the others find it done: each preset's evaluation counts
-it in full), and per preset the bare aggregate over the same tables and `evaluation_run`
-without the refresh (stage + apply) on an EvaluationRun it creates. Then it times
+orders (--daily-orders, deleted at the end), times per preset the refresh `evaluation_run`
+does for it (`metrics_refresh` of the kinds of figure the scheme reads, alone from the night's
+starting state, rolled back), then the night's refresh of every kind once (kept, timed for
+the record), and per preset the bare aggregate over the same tables and `evaluation_run`
+without the refresh (stage + apply) on an EvaluationRun it creates; a preset's evaluation is
+its own refresh plus its stage + apply. Then it times
 `follow_ups_plan` with the value tier as the primary scheme, and a preview of the value tier
 (`evaluation_start(preview=True)`, then the run the task would carry out).
 
@@ -366,6 +368,21 @@ def refresh_for(day: dt.date) -> int:
     return metrics_refresh(as_of=day)
 
 
+def own_refresh(scheme: Any, day: dt.date) -> tuple[float, int, Recorder, list[str]]:
+    """The refresh `evaluation_run` does for this scheme alone — of the kinds of figure it
+    reads — from the night's starting state: timed, then rolled back."""
+    from django.db import transaction
+
+    from guanxi.grading.engine import compile_scheme
+    from guanxi.grading.metrics import metrics_refresh, units_for
+
+    units = units_for(compile_scheme(scheme, day).reads)
+    with transaction.atomic():
+        seconds, rows, recorder = timed(lambda: metrics_refresh(as_of=day, units=units))
+        transaction.set_rollback(True)
+    return seconds, rows, recorder, sorted(units)
+
+
 def tier_counts(scheme: Any) -> dict[str, int]:
     from django.db.models import Count
 
@@ -422,6 +439,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             cases[code] = {
                 "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
                 "load_average_per_run": [],
+                "refresh_of_every_kind": [],
             }
     else:
         grading_reset()
@@ -442,6 +460,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             },
             "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
             "load_average_per_run": [],
+            "refresh_of_every_kind": [],
         }
     last: dict[str, dict[str, Any]] = {}
     for number in range(1, 0 if args.follow_ups_only else args.runs + 1):
@@ -449,25 +468,36 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         # windows move on, so customers' 12-month and 90-day figures and their tiers change
         # as they would from one night to the next, over the same facts.
         day = as_of if args.same_day else as_of + dt.timedelta(days=args.first_day + number - 1)
-        # The night's refresh, once for every scheme (the first evaluation of the night does
-        # it; the others find it done): the day's new orders and the windows that moved.
+        # Each evaluation refreshes the kinds of figure its scheme reads: each preset's is
+        # timed alone from the night's starting state (the day's new orders and the windows
+        # that moved) and rolled back; then the night's refresh of every kind is done once
+        # (as the night's first evaluations would between them) and each preset staged and
+        # applied over it.
         added = add_days_orders(day, args.daily_orders, number) if args.daily_orders else 0
         night_load = load_average()
+        own = {code: own_refresh(scheme, day) for code, scheme in schemes.items()}
         refresh_s, refresh_rows, refresh_rec = timed(lambda d=day: refresh_for(d))
-        log(f"run {number}: {added:,} new orders, refresh {refresh_s:.2f}s ({refresh_rows:,} rows)")
+        log(
+            f"run {number}: {added:,} new orders, refresh of every kind {refresh_s:.2f}s "
+            f"({refresh_rows:,} rows); "
+            + ", ".join(f"{code} {own[code][0]:.2f}s ({', '.join(own[code][3])})" for code in own)
+        )
         if args.trace is not None:
-            refresh_rec.trace("refresh", args.trace)
+            for code in own:
+                own[code][2].trace(f"refresh {code}", args.trace)
         for code, scheme in schemes.items():
             samples = cases[code]["samples"]
             cases[code]["load_average_per_run"].append(night_load)
+            cases[code]["refresh_of_every_kind"].append(refresh_s)
             statement, params = bare_statement(code, day)
             bare_s, _row, bare_rec = timed(lambda s=statement, p=params: bare_run(s, p))
             result = evaluate(scheme, day, refresh=False)
             result.update(
-                refresh=refresh_s,
-                metrics_rows_written=refresh_rows,
-                recorders=(refresh_rec, result["recorders"][1]),
+                refresh=own[code][0],
+                metrics_rows_written=own[code][1],
+                recorders=(own[code][2], result["recorders"][1]),
             )
+            cases[code]["refreshed_kinds"] = own[code][3]
             cases[code].setdefault("per_run", []).append(
                 {
                     "as_of": day.isoformat(),
@@ -501,6 +531,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "tiers": tier_counts(scheme),
                 "evaluation_ms": summary_ms(samples["total"]),
                 "refresh_ms": summary_ms(samples["refresh"]),
+                "refresh_of_every_kind_ms": summary_ms(case.pop("refresh_of_every_kind")),
                 "stage_apply_ms": summary_ms(samples["stage_apply"]),
                 "bare_sql_ms": summary_ms(samples["bare"]),
                 "ratio_evaluation_to_bare_p50": round(

@@ -173,4 +173,5 @@ def suspend() -> None:
             else:
                 cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         cursor.execute(f"DELETE FROM {LOG}")
+        cursor.execute("DELETE FROM grading_metricspending")
         cursor.execute("DELETE FROM grading_metricsstate")

@@ -714,6 +714,40 @@ def _active_override(alias: str) -> str:
 
 
 CANDIDATES = "grading_stage_candidates"
+# Metrics columns with an index of their own (CustomerMetrics.Meta.indexes): `candidates`
+# looks up the customers a condition on them holds rather than reading every row.
+_SEARCHABLE = frozenset(
+    index.fields[0] for index in CustomerMetrics._meta.indexes if len(index.fields) == 1
+)
+
+
+def _crossing_search(
+    dimension: Dimension, was: Any, value: Any, graded_as_of: dt.date, as_of: dt.date
+) -> tuple[str, list[Any]] | None:
+    """A range of an indexed metrics column that holds every customer whose value may beat
+    the cut-off `was` counted to `graded_as_of` and not `value` counted to `as_of`, or the
+    reverse (more: the caller adds the exact test); None when there is no such range. A
+    stored value (the same on both dates) lies between the two cut-offs; a count of days
+    since a stored date has that date between the days on which it meets each cut-off (a
+    day wider on each side, whatever the time zone)."""
+    if was is None or value is None:
+        return None
+    if dimension.expression == f"m.{dimension.metric}" and dimension.metric in _SEARCHABLE:
+        column = dimension.expression
+        return f"{column} >= %s AND {column} <= %s", [min(was, value), max(was, value)]
+    dates = metrics.AGEING_DATES.get(dimension.metric, ())
+    if len(dates) != 1 or not dates[0].startswith("m.") or dates[0][2:] not in _SEARCHABLE:
+        return None
+    column = dates[0]
+    met = [graded_as_of - dt.timedelta(days=int(was)), as_of - dt.timedelta(days=int(value))]
+    bounds: list[Any] = [min(met) - dt.timedelta(days=1), max(met) + dt.timedelta(days=2)]
+    if isinstance(CustomerMetrics._meta.get_field(column[2:]), DateTimeField):
+        bounds = [
+            sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)) for day in bounds
+        ]
+    return f"{column} >= %s AND {column} < %s", bounds
+
+
 # A fixed date to compile a scheme for its fingerprint: the rules, not the day.
 _FINGERPRINT_DAY = dt.date(2000, 1, 1)
 
@@ -778,10 +812,13 @@ def candidates(
         for name, value in compiled.ageing
     ]
     ranges: list[tuple[str, str, list[Any]]] = []  # (m or c, condition, parameters)
+    ranged: list[str] = []  # the metrics columns of those ranges
     # A quantile score moves when the customer's value beats a cut-off now and did not then,
     # or the reverse: compared exactly, the value then counted to the day graded then.
     crossed: list[tuple[str, list[Any]]] = []
     values: dict[str, str] = {}  # each value once per row: expression → its alias in v
+    # The same customers looked up by index, when every condition has one (else None).
+    searches: list[tuple[str, list[Any]]] | None = []
     for dimension in compiled.dimensions:
         old, new = (cutoffs or {}).get(dimension.name), (compiled.cutoffs or {})[dimension.name]
         if old is None or len(old) != len(new):
@@ -804,6 +841,15 @@ def candidates(
                     [was, value],
                 )
             )
+            found = _crossing_search(dimension, was, value, graded_as_of, as_of)
+            if found is None or searches is None:
+                searches = None
+                continue
+            exact = (
+                f"COALESCE({then} {beats} {parameter}, FALSE) "
+                f"<> COALESCE({dimension.expression} {beats} {parameter}, FALSE)"
+            )
+            searches.append((f"{found[0]} AND {exact}", [*found[1], was, value]))
     for name, day_then, day_now in crossings:
         low = min(day_then, day_now) - dt.timedelta(days=2)
         high = max(day_then, day_now) + dt.timedelta(days=2)
@@ -817,6 +863,8 @@ def candidates(
                     for day in bounds
                 ]
             ranges.append((alias, f"{column} >= %s AND {column} < %s", bounds))
+            if alias == "m":
+                ranged.append(field)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {CANDIDATES}")
         cursor.execute(f"CREATE TEMPORARY TABLE {CANDIDATES} (customer_id BIGINT PRIMARY KEY)")
@@ -826,21 +874,32 @@ def candidates(
             stamps.append(metrics.CUSTOMER_STAMP)
         on_metrics = [(f"m.{stamp} > %s", [sql.timestamp(since)]) for stamp in stamps]
         on_metrics += [(text, params) for alias, text, params in ranges if alias == "m"]
-        # One pass over the metrics (and the customers, when a value reads one), computing
-        # each value the cut-offs are compared with once.
-        customers = any(re.search(r"\bc\.", expression) for expression in values)
-        changed = " OR ".join(f"({text})" for text, _p in on_metrics)
-        cursor.execute(
-            f"{insert} SELECT v.customer_id FROM (SELECT m.customer_id, "
-            f"CASE WHEN {changed} THEN 1 ELSE 0 END AS changed"
-            + "".join(f", {expression} AS {alias[2:]}" for expression, alias in values.items())
-            + " FROM grading_customermetrics m "
-            + ("JOIN customers_customer c ON c.id = m.customer_id " if customers else "")
-            + f"{_fence()}) v WHERE "
-            + " OR ".join(["v.changed = 1", *(f"({text})" for text, _p in crossed)])
-            + ignore,
-            [value for _text, params in [*on_metrics, *crossed] for value in params],
-        )
+        if searches is not None and all(column in _SEARCHABLE for column in [*stamps, *ranged]):
+            # Few customers, each condition a range of an index: looked up, not read (RFM's
+            # pass over the 1M rows took 0.7 s on PostgreSQL).
+            for text, params in [*on_metrics, *searches]:
+                cursor.execute(
+                    f"{insert} SELECT m.customer_id FROM grading_customermetrics m "
+                    f"WHERE {text}{ignore}",
+                    params,
+                )
+            on_metrics, crossed = [], []
+        # Else one pass over the metrics (and the customers, when a value reads one),
+        # computing each value the cut-offs are compared with once.
+        if on_metrics:
+            customers = any(re.search(r"\bc\.", expression) for expression in values)
+            changed = " OR ".join(f"({text})" for text, _p in on_metrics)
+            cursor.execute(
+                f"{insert} SELECT v.customer_id FROM (SELECT m.customer_id, "
+                f"CASE WHEN {changed} THEN 1 ELSE 0 END AS changed"
+                + "".join(f", {expr} AS {alias[2:]}" for expr, alias in values.items())
+                + " FROM grading_customermetrics m "
+                + ("JOIN customers_customer c ON c.id = m.customer_id " if customers else "")
+                + f"{_fence()}) v WHERE "
+                + " OR ".join(["v.changed = 1", *(f"({text})" for text, _p in crossed)])
+                + ignore,
+                [value for _text, params in [*on_metrics, *crossed] for value in params],
+            )
         for alias, text, params in ranges:
             if alias == "c":
                 cursor.execute(

@@ -471,10 +471,31 @@ def stamps_for(names: list[str]) -> list[str]:
     return sorted({_stamp_of(column) for column in stored_for(names) if column in _GROUP_OF})
 
 
-TARGET, DELTA, TOUCHED = (
+# The kinds of figure a refresh brings up to date each on its own (the stamped kinds but the
+# customer's row): an evaluation refreshes only the kinds its scheme reads (`units_for`).
+# "orders" are every order figure of the logged customers and of those with orders entered
+# ahead; "orders_window", the 12-month figures of the customers at the window's edges.
+UNITS = ("orders", "orders_window", "invoices", "holdings", "interactions")
+_GROUP_OF_UNIT = {"orders_window": "orders"}
+# The kinds recomputed for a customer the capture log held (it does not say which fact).
+LOGGED = tuple(GROUPS)
+
+
+def units_for(names: list[str]) -> set[str]:
+    """The kinds of figure that reading the given metrics needs refreshed: the 12-month
+    order figures move with new orders too."""
+    stamps = set(stamps_for(names))
+    units = {unit for unit in UNITS if STAMPS[unit] in stamps}
+    if "orders_window" in units:
+        units.add("orders")
+    return units
+
+
+TARGET, DELTA, TOUCHED, PENDING = (
     "grading_customermetrics",
     "grading_metrics_delta",
     "grading_metrics_touched",
+    "grading_metricspending",
 )
 # Past this share of customers touched, recomputing everyone in one sequential pass is
 # cheaper than looking each one up.
@@ -486,18 +507,20 @@ def metrics_refresh(
     as_of: dt.date | None = None,
     groups: set[str] | None = None,
     only: set[str] | None = None,
+    units: set[str] | None = None,
 ) -> int:
     """Bring customers' metrics up to date as of a date (default today); returns rows written.
 
-    Normally incremental: only the customers whose facts changed since the last refresh
-    (recorded by the triggers of `grading.capture`) and those with a fact at an edge of a
-    window that moved since (an order leaving the 12 months, an invoice falling due…) are
-    recomputed: every metric of a logged customer, the metrics of that window's source for
-    a customer at an edge (see `_touch`). Everyone is recomputed when there is
-    no complete earlier refresh to build on (the first one, one as of an earlier date, or
-    after a capture trigger went missing) or when the changes touch more than FULL_SHARE of
-    the customers. `groups` or `only` (see `stored_for`) recompute just those metrics, for
-    every customer; the others keep their values.
+    Normally incremental, each kind of figure (UNITS; `units`, default all) from the date it
+    was last refreshed to: the capture log (see `grading.capture`) is moved to a pending row
+    per logged kind for each customer it held, and a kind's refresh recomputes its pending
+    customers (consumed) and those with a fact at an edge of one of its windows that moved
+    since (an order leaving the 12 months, an invoice falling due…; see `_touched`). A kind
+    is recomputed for everyone when it was refreshed as of a later date, or when its
+    customers are more than FULL_SHARE of all; every kind, when there is no complete earlier
+    refresh to build on (the first one, or after a capture trigger went missing). `groups` or
+    `only` (see `stored_for`) recompute just those metrics, for every customer; the others
+    keep their values.
 
     A row is written only when one of its values changed (or the customer is new). A row's
     `as_of` and `refreshed_at` are those of the last refresh that changed it; the metrics of
@@ -508,10 +531,10 @@ def metrics_refresh(
     if only is not None:
         groups = groups_for(sorted(only))
     wanted = set(GROUPS) if groups is None else set(groups)
-    unknown = wanted - set(GROUPS)
+    chosen = set(UNITS) if units is None else set(units)
+    unknown = (wanted - set(GROUPS)) | (chosen - set(UNITS))
     if unknown:
         raise KeyError(", ".join(sorted(unknown)))
-    everything = wanted == set(GROUPS) and only is None
     from guanxi.grading import capture
     from guanxi.grading.models import MetricsState
 
@@ -519,37 +542,69 @@ def metrics_refresh(
         sql.lock("grading_metrics_refresh")
         recorded = capture.ensure()
         state = MetricsState.objects.filter(pk=1).first()
-        incremental = False
-        if everything and recorded and state is not None and state.as_of <= as_of:
-            incremental = _touch(state.as_of, as_of)
-        if everything:
-            defaults = {"as_of": as_of, "refreshed_at": timezone.now()}
-            if not incremental:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"DELETE FROM {capture.LOG}")
-                defaults["recomputed_at"] = defaults["refreshed_at"]
-            MetricsState.objects.update_or_create(pk=1, defaults=defaults)
-        elif state is not None and state.as_of != as_of:
-            state.delete()  # these groups are now as of another date than the rest
-        if not incremental:
+        if wanted != set(GROUPS) or only is not None:
+            if state is not None and state.as_of != as_of:
+                state.delete()  # these groups are now as of another date than the rest
             return _write(as_of, wanted, only)
-        # The logged customers get every metric recomputed; those at a window edge, the
-        # metrics of that window's source only.
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT grp FROM {TOUCHED} GROUP BY grp")
-            present = {str(row[0]) for row in cursor.fetchall()}
+        now = timezone.now()
+        if not recorded or state is None:
+            # Nothing to build on: every figure of every customer.
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {capture.LOG}")
+                cursor.execute(f"DELETE FROM {PENDING}")
+            MetricsState.objects.update_or_create(
+                pk=1,
+                defaults={
+                    "as_of": as_of,
+                    "refreshed_at": now,
+                    "recomputed_at": now,
+                    "units": dict.fromkeys(UNITS, as_of.isoformat()),
+                },
+            )
+            return _write(as_of, set(GROUPS), None)
+        dates = {
+            unit: dt.date.fromisoformat(state.units[unit]) if unit in state.units else state.as_of
+            for unit in UNITS
+        }
         written = 0
-        for subset in ("all", *GROUPS, "orders_window"):
-            if subset in present:
-                chosen = {"orders"} if subset == "orders_window" else {subset}
-                written += _write(
-                    as_of,
-                    set(GROUPS) if subset == "all" else chosen,
-                    WINDOWED if subset == "orders_window" else None,
-                    subset=subset,
-                )
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {TOUCHED} (grp VARCHAR(20), customer_id BIGINT, "
+                "PRIMARY KEY (grp, customer_id))"
+            )
+        _take_log(now)
+        # Each kind's customers, or everyone: a kind refreshed as of a later date, or with
+        # many customers touched.
+        everyone = {
+            unit
+            for unit in UNITS
+            if unit in chosen and (dates[unit] > as_of or not _touched(unit, dates[unit], as_of))
+        }
+        with connection.cursor() as cursor:
+            for unit in everyone & set(LOGGED):  # recomputed with everyone
+                cursor.execute(f"DELETE FROM {PENDING} WHERE unit = %s", [unit])
+        sql.analyze(TOUCHED)
+        for unit in UNITS:
+            if unit not in chosen or (unit == "orders_window" and "orders" in everyone):
+                continue  # (every order figure of everyone is recomputed with the lifetime ones)
+            group, only_window = _GROUP_OF_UNIT.get(unit, unit), unit == "orders_window"
+            written += _write(
+                as_of,
+                {group},
+                WINDOWED if only_window else None,
+                subset=None if unit in everyone else unit,
+            )
+            dates[unit] = as_of
+        if "orders" in everyone:
+            dates["orders_window"] = as_of
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {TOUCHED}")
+        MetricsState.objects.filter(pk=1).update(
+            as_of=min(dates.values()),
+            refreshed_at=now,
+            units={unit: day.isoformat() for unit, day in dates.items()},
+        )
         return written
 
 
@@ -564,85 +619,117 @@ def _window_ends(as_of: dt.date) -> dict[str, dt.datetime]:
     }
 
 
-def _touch(since: dt.date, as_of: dt.date) -> bool:
-    """Collect the customers to recompute into a scratch table: those the capture log
-    holds (consumed; every metric, group "all") and those with a fact at a window edge
-    that moved from `since` to `as_of` (the group of that fact's source). False when so
-    many are touched that recomputing everyone is cheaper."""
+def _take_log(now: dt.datetime) -> None:
+    """Move the capture log to a pending row per logged kind for each customer it held; mark
+    those customers' rows as changed (CUSTOMER_STAMP: their kind or custom fields may have
+    changed) and drop the metrics of the merged ones."""
     from guanxi.grading import capture
 
-    insert, ignore = sql.insert_ignoring(TOUCHED)
-    ranges: list[tuple[str, str | None, str, list[Any]]] = []
-    before, after = _window_ends(since), _window_ends(as_of)
-    if as_of > since:
-        moments = {key: (sql.timestamp(before[key]), sql.timestamp(after[key])) for key in after}
-        in_range = "{0} >= %s AND {0} < %s"
-        orders, interactions = _table("commerce.Order"), _table("interactions.Interaction")
-        # Orders crossing the 12- or 6-month line change only the windowed figures; those
-        # dated after the last refresh's day (entered ahead) change the lifetime ones too.
-        ranges += [
-            ("orders_window", orders, in_range.format("ordered_at"), [*moments[key]])
-            for key in ("t12", "t6")
-        ]
-        ranges.append(("orders", orders, in_range.format("ordered_at"), [*moments["end"]]))
-        ranges += [
-            ("interactions", interactions, in_range.format("occurred_at"), [*moments[key]])
-            for key in ("t90", "end")
-        ]
-        days = dt.timedelta(days=730)
-        invoices = _table("commerce.Invoice")
-        # Invoices leaving the 24 months, falling due (entering them), or turning overdue
-        # unpaid (overdue counts from the day after the due date).
-        ranges += [
-            ("invoices", invoices, in_range.format("due_on"), [since - days, as_of - days]),
-            ("invoices", invoices, "due_on > %s AND due_on <= %s", [since, as_of]),
-            (
-                "invoices",
-                invoices,
-                "due_on >= %s AND due_on < %s AND status IN ('open', 'partly_paid')",
-                [since, as_of],
-            ),
-        ]
-        holdings = _table("commerce.HoldingSnapshot")
-        ranges.append(("holdings", holdings, "as_of > %s AND as_of <= %s", [since, as_of]))
+    insert, ignore = sql.insert_ignoring(PENDING)
+    units = " UNION ALL ".join(f"SELECT '{unit}' AS unit" for unit in LOGGED)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {TOUCHED} (grp VARCHAR(20), customer_id BIGINT, "
-            "PRIMARY KEY (grp, customer_id))"
-        )
         if sql.is_postgres():  # taken and emptied in one statement: nothing lost between
             cursor.execute(
                 f"""WITH taken AS (DELETE FROM {capture.LOG} RETURNING customer_id)
-                INSERT INTO {TOUCHED} SELECT DISTINCT 'all', customer_id FROM taken"""
+                INSERT INTO {TOUCHED} SELECT DISTINCT 'log', customer_id FROM taken"""
             )
         else:  # the write lock is ours: no other writer can log a change in between
+            insert_touched, ignore_touched = sql.insert_ignoring(TOUCHED)
             cursor.execute(
-                f"{insert} SELECT 'all', customer_id FROM {capture.LOG} WHERE 1 = 1{ignore}"
+                f"{insert_touched} SELECT 'log', customer_id FROM {capture.LOG} "
+                f"WHERE 1 = 1{ignore_touched}"
             )
             cursor.execute(f"DELETE FROM {capture.LOG}")
-        for group, table, condition, params in ranges:
+        cursor.execute(
+            f"{insert} (unit, customer_id) SELECT u.unit, x.customer_id FROM {TOUCHED} x "
+            f"CROSS JOIN ({units}) u WHERE x.grp = 'log'{ignore}"
+        )
+        cursor.execute(
+            f"""UPDATE {TARGET} SET {CUSTOMER_STAMP} = %s WHERE customer_id IN (
+                SELECT customer_id FROM {TOUCHED} WHERE grp = 'log')""",
+            [sql.timestamp(now)],
+        )
+        cursor.execute(
+            f"""DELETE FROM {TARGET} WHERE customer_id IN (
+                SELECT x.customer_id FROM {TOUCHED} x JOIN customers_customer c
+                ON c.id = x.customer_id WHERE x.grp = 'log' AND c.status = 'merged')"""
+        )
+
+
+def _touched(unit: str, since: dt.date, as_of: dt.date) -> bool:
+    """Collect into the scratch table, as group `unit`, the customers whose figures of that
+    kind to recompute: its pending rows (consumed) and those with a fact at one of its window
+    edges that moved from `since` to `as_of`. False when so many are touched that
+    recomputing everyone is cheaper."""
+    insert, ignore = sql.insert_ignoring(TOUCHED)
+    before, after = _window_ends(since), _window_ends(as_of)
+    moments = {key: (sql.timestamp(before[key]), sql.timestamp(after[key])) for key in after}
+    in_range = "{0} >= %s AND {0} < %s"
+    days = dt.timedelta(days=730)
+    # (source table, condition, parameters) of the facts at an edge that moved.
+    edges: list[tuple[str | None, str, list[Any]]] = []
+    if as_of > since:
+        orders = _table("commerce.Order")
+        interactions = _table("interactions.Interaction")
+        invoices = _table("commerce.Invoice")
+        edges = {
+            # Orders dated after the last refresh's day (entered ahead) count from now on.
+            "orders": [(orders, in_range.format("ordered_at"), [*moments["end"]])],
+            # Orders crossing the 12- or 6-month line change only the windowed figures.
+            "orders_window": [
+                (orders, in_range.format("ordered_at"), [*moments[key]]) for key in ("t12", "t6")
+            ],
+            "interactions": [
+                (interactions, in_range.format("occurred_at"), [*moments[key]])
+                for key in ("t90", "end")
+            ],
+            # Invoices leaving the 24 months, falling due (entering them), or turning overdue
+            # unpaid (overdue counts from the day after the due date).
+            "invoices": [
+                (invoices, in_range.format("due_on"), [since - days, as_of - days]),
+                (invoices, "due_on > %s AND due_on <= %s", [since, as_of]),
+                (
+                    invoices,
+                    "due_on >= %s AND due_on < %s AND status IN ('open', 'partly_paid')",
+                    [since, as_of],
+                ),
+            ],
+            "holdings": [
+                (_table("commerce.HoldingSnapshot"), "as_of > %s AND as_of <= %s", [since, as_of])
+            ],
+        }[unit]
+    with connection.cursor() as cursor:
+        if unit in LOGGED:
+            if sql.is_postgres():
+                cursor.execute(
+                    f"""WITH taken AS (DELETE FROM {PENDING} WHERE unit = %s
+                        RETURNING customer_id)
+                    INSERT INTO {TOUCHED} SELECT %s, customer_id FROM taken{ignore}""",
+                    [unit, unit],
+                )
+            else:
+                cursor.execute(
+                    f"{insert} SELECT unit, customer_id FROM {PENDING} WHERE unit = %s{ignore}",
+                    [unit],
+                )
+                cursor.execute(f"DELETE FROM {PENDING} WHERE unit = %s", [unit])
+        for table, condition, params in edges:
             if table is not None:
                 cursor.execute(
                     f"{insert} SELECT DISTINCT %s, customer_id FROM {table} "
-                    f"WHERE {condition} AND customer_id IS NOT NULL AND customer_id NOT IN "
-                    f"(SELECT customer_id FROM {TOUCHED} WHERE grp = 'all'){ignore}",
-                    [group, *params],
+                    f"WHERE {condition} AND customer_id IS NOT NULL{ignore}",
+                    [unit, *params],
                 )
-        cursor.execute(f"SELECT COUNT(DISTINCT customer_id) FROM {TOUCHED}")
+        cursor.execute(f"SELECT COUNT(*) FROM {TOUCHED} WHERE grp = %s", [unit])
         touched = int(cursor.fetchone()[0])
-        stored = sql.row_count(TARGET)
-        if touched > 1000 and touched > FULL_SHARE * stored:
-            return False
-        sql.analyze(TOUCHED)
-        return True
+    return not (touched > 1000 and touched > FULL_SHARE * sql.row_count(TARGET))
 
 
 def _write(
     as_of: dt.date, wanted: set[str], only: set[str] | None, *, subset: str | None = None
 ) -> int:
     """Recompute the wanted groups for every customer (or, with `subset`, for the customers
-    touched in that group: see `_touch`) and write the rows that changed; returns how many."""
+    touched in that kind: see `_touched`) and write the rows that changed; returns how many."""
     ends = _window_ends(as_of)
     t24 = as_of - dt.timedelta(days=730)
     now = sql.timestamp(timezone.now())
@@ -684,13 +771,8 @@ def _write(
     changed = " OR ".join(
         sql.distinct(f"t.{name}", f"src.{name}") for name in columns if name not in AT_READ
     )
-    # Merged customers lose their metrics (a merge is logged: group "all").
+    # Merged customers lose their metrics (a merge is logged: see _take_log).
     merged = "SELECT id FROM customers_customer WHERE status = 'merged'"
-    if subset:
-        merged = (
-            f"SELECT x.customer_id FROM {TOUCHED} x JOIN customers_customer c "
-            f"ON c.id = x.customer_id WHERE x.grp = '{subset}' AND c.status = 'merged'"
-        )
     collect = f"""
         CREATE TEMPORARY TABLE {DELTA} AS
         SELECT src.*, CASE WHEN t.customer_id IS NULL THEN 1 ELSE 0 END AS is_new
@@ -746,23 +828,17 @@ def _write(
         sql.tune_for_aggregation()
         sql.prefer_merge_joins()
     with connection.cursor() as cursor:
-        if subset in (None, "all"):
+        if subset is None:
             cursor.execute(f"DELETE FROM {TARGET} WHERE customer_id IN ({merged})")
         cursor.execute(f"DROP TABLE IF EXISTS {DELTA}")
         cursor.execute(collect, collect_params)
         sql.analyze(DELTA)
         cursor.execute(update, update_params)
         written = int(cursor.rowcount)
-        # A customer at a window edge has a row already: new customers are logged ("all").
-        if subset in (None, "all"):
-            cursor.execute(insert, [as_of, now, *[now] * len(STAMPS)])
-            written += int(cursor.rowcount)
-        if subset == "all":
-            cursor.execute(
-                f"""UPDATE {TARGET} SET {CUSTOMER_STAMP} = %s WHERE customer_id IN (
-                    SELECT customer_id FROM {TOUCHED} WHERE grp = 'all')""",
-                [now],
-            )
+        # New customers (logged: pending in each logged kind; the first kind refreshed
+        # inserts the row, with empty figures of the others).
+        cursor.execute(insert, [as_of, now, *[now] * len(STAMPS)])
+        written += int(cursor.rowcount)
         cursor.execute(f"DROP TABLE {DELTA}")
         if written > 50_000:  # a first or full refresh: plans over the metrics need it
             sql.analyze(TARGET)

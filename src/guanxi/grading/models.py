@@ -172,6 +172,15 @@ class CustomerMetrics(models.Model):
     class Meta:
         verbose_name = _("customer metrics")
         verbose_name_plural = _("customer metrics")
+        # What a nightly RFM evaluation looks up instead of reading every row
+        # (engine.candidates): the customers whose order figures changed, and those whose
+        # value lies between a cut-off then and now. The other updates stay on their page.
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["orders_changed_at"], name="metrics_orders_changed"),
+            models.Index(fields=["last_order_at"], name="metrics_last_order"),
+            models.Index(fields=["revenue_lifetime"], name="metrics_revenue"),
+            models.Index(fields=["order_count"], name="metrics_order_count"),
+        ]
 
     def __str__(self) -> str:
         return f"metrics of {self.customer_id} as of {self.as_of}"
@@ -187,6 +196,10 @@ class MetricsState(models.Model):
     refreshed_at = models.DateTimeField(default=timezone.now)
     # The last refresh that recomputed everyone: what changed before it was not recorded.
     recomputed_at = models.DateTimeField(null=True, blank=True)
+    # How far each kind of figure (metrics.UNITS) is refreshed, as ISO dates: an evaluation
+    # refreshes only those its scheme reads. `as_of` is the earliest; a kind not listed is
+    # as of `as_of`.
+    units = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("metrics state")
@@ -211,6 +224,27 @@ class MetricsChange(models.Model):
 
     def __str__(self) -> str:
         return f"metrics of {self.customer_id} to refresh"
+
+
+class MetricsPending(models.Model):
+    """A logged customer (MetricsChange) whose figures of one kind (metrics.UNITS) are still
+    to be recomputed: a refresh moves the log here, a row per kind, and each kind's refresh
+    consumes its own rows, so an evaluation that refreshes only the kinds it reads leaves
+    the others to the next one that needs them."""
+
+    id = models.BigAutoField(primary_key=True)
+    unit = models.CharField(max_length=20)
+    customer_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("pending metrics")
+        verbose_name_plural = _("pending metrics")
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["unit", "customer_id"], name="metrics_pending_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} figures of {self.customer_id} to refresh"
 
 
 class GradeQuerySet(ScopedQuerySet["CustomerGrade"]):

@@ -17,7 +17,7 @@ from guanxi.core.errors import Conflict, DomainError, check_version
 from guanxi.core.permissions import require_perm
 from guanxi.customers.models import Customer
 from guanxi.grading import engine
-from guanxi.grading.metrics import metrics_refresh
+from guanxi.grading.metrics import metrics_refresh, units_for
 from guanxi.grading.models import (
     ChangeReason,
     CustomerGrade,
@@ -263,9 +263,9 @@ def evaluation_run(
     started, day = timezone.now(), as_of or timezone.localdate()
     try:
         compiled = engine.compile_scheme(scheme, as_of)
-        if refresh:
+        if refresh:  # the kinds of figure the scheme reads
             _progress(run, "metrics", 10)
-            metrics_refresh(as_of=as_of)
+            metrics_refresh(as_of=as_of, units=units_for(compiled.reads))
         _progress(run, "grading", 50)
         by_candidates = compiled.by_candidates and not run.is_preview
         rules = engine.fingerprint(scheme) if by_candidates else ""

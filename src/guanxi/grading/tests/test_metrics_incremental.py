@@ -274,3 +274,70 @@ def test_each_kind_of_figure_records_when_it_last_changed(people: list[Customer]
     assert {group for group in later if stamps()[group] != later[group]} == {"customer"}
     marked = CustomerMetrics.objects.get(customer=b).customer_changed_at
     assert marked > fresh.customer_changed_at
+
+
+def test_each_kind_of_figure_is_refreshed_on_its_own(people: list[Customer]) -> None:
+    """An evaluation refreshes only the kinds of figure its scheme reads: the others stay as
+    they were, their changes pending, until a refresh of those kinds — which then gives what
+    recomputing everyone would, whatever the days in between."""
+    from guanxi.grading.models import MetricsPending
+    from guanxi.interactions.models import Interaction
+
+    a, b, c, _d = people
+    _order(b, AS_OF - dt.timedelta(days=364), "500")  # leaves the 12 months tomorrow
+    _invoice(c, AS_OF - dt.timedelta(days=40), AS_OF + dt.timedelta(days=2), "800")
+    metrics_refresh(as_of=AS_OF)
+
+    day = AS_OF + dt.timedelta(days=1)
+    _order(a, day, "120")
+    _invoice(a, day, day + dt.timedelta(days=30), "120")
+    Interaction.objects.create(customer=a, channel="visit", summary="visit", occurred_at=_at(day))
+    metrics_refresh(as_of=day, units={"orders"})
+
+    row = CustomerMetrics.objects.get(customer=a)
+    assert (row.revenue_lifetime, row.order_count, row.revenue_12m) == (Decimal("120"), 1, 120)
+    assert (row.overdue_amount, row.interactions_90d) == (0, 0)  # not refreshed yet
+    assert row.payment_recovery_24m is None
+    # b's order left the 12 months: a windowed figure, not refreshed either.
+    assert CustomerMetrics.objects.get(customer=b).revenue_12m == Decimal("500")
+    pending = set(MetricsPending.objects.values_list("unit", "customer_id"))
+    assert pending == {("invoices", a.pk), ("holdings", a.pk), ("interactions", a.pk)}
+    state = MetricsState.objects.get()
+    assert (state.as_of, state.units["orders"], state.units["invoices"]) == (
+        AS_OF,
+        day.isoformat(),
+        AS_OF.isoformat(),
+    )
+
+    # Two days later the rest catches up, over both days' window edges (c's invoice falls due).
+    later = day + dt.timedelta(days=1)
+    metrics_refresh(as_of=later, units={"orders_window", "orders"})
+    assert CustomerMetrics.objects.get(customer=b).revenue_12m == 0
+    assert _check(later) >= 2
+    assert not MetricsPending.objects.exists()
+    assert set(MetricsState.objects.get().units.values()) == {later.isoformat()}
+
+
+def test_an_evaluation_refreshes_the_kinds_its_scheme_reads(people: list[Customer]) -> None:
+    assert metrics.units_for(["recency_days", "order_count", "revenue_lifetime"]) == {"orders"}
+    assert metrics.units_for(["revenue_12m", "tenure_days"]) == {"orders", "orders_window"}
+    assert metrics.units_for(["max_days_to_pay_24m", "payment_recovery_24m"]) == {"invoices"}
+    assert metrics.units_for(["assets_and_loans", "interactions_90d"]) == {
+        "holdings",
+        "interactions",
+    }
+    assert metrics.units_for(["custom.profit"]) == set()
+
+
+def test_a_kind_refreshed_as_of_a_later_date_is_recomputed_for_everyone(
+    people: list[Customer],
+) -> None:
+    _order(people[0], AS_OF - dt.timedelta(days=200), "10")
+    metrics_refresh(as_of=AS_OF)
+    metrics_refresh(as_of=AS_OF + dt.timedelta(days=200), units={"orders_window"})
+    assert CustomerMetrics.objects.get(customer=people[0]).revenue_12m == 0
+
+    metrics_refresh(as_of=AS_OF, units={"orders_window"})
+
+    assert CustomerMetrics.objects.get(customer=people[0]).revenue_12m == Decimal("10")
+    assert _check(AS_OF) >= 0
