@@ -53,7 +53,7 @@ SOURCES = (
     Source("interactions.Interaction", ("customer_id", "occurred_at")),
 )
 # New customers get a metrics row; merged ones lose it; a changed kind or custom field
-# marks the customer for schemes that read them (metrics STAMPS["customer"]).
+# logs the customer for schemes that read them (see metrics.PENDING).
 CUSTOMERS = Source("customers.Customer", ("status", "kind", "custom_fields"), customer="id")
 
 

@@ -788,7 +788,7 @@ def candidates(
     applied evaluation's (which began at `since`, as of `graded_as_of`, with these rules and,
     for a quantile scheme, the `cutoffs` it recorded): metrics rows whose figures the rules
     read changed since (see metrics.STAMPS; a new row has every figure changed; rules that
-    read kinds or custom fields, every customer the capture log held); customers
+    read kinds or custom fields, every customer logged since: metrics.PENDING); customers
     for whom an ageing metric the rules compare with a number may have crossed it between the
     two dates (a range of their stored dates, two days wider on each side); customers whose
     value, counted to each date, beats a quantile cut-off on one side and not on the other;
@@ -801,10 +801,15 @@ def candidates(
     insert, ignore = sql.insert_ignoring(CANDIDATES)
     now = timezone.now()
     if compiled.reads_customer:
-        # Changes to customers' rows are marked by incremental refreshes only: none yet, or
-        # one since that recomputed everyone (none recorded: before the mark existed).
+        # Changes to customers' rows are known from the logged customers incremental
+        # refreshes keep (metrics.PENDING_KEPT): none yet, one since that recomputed everyone
+        # (the log was dropped), or an evaluation longer ago than they are kept.
         state = MetricsState.objects.filter(pk=1).first()
-        if state is None or (state.recomputed_at is not None and state.recomputed_at > since):
+        if (
+            state is None
+            or (state.recomputed_at is not None and state.recomputed_at > since)
+            or since < now - metrics.PENDING_KEPT
+        ):
             return None
     # (metric, the day it crossed the number then, the day it crosses it now)
     crossings = [
@@ -870,8 +875,12 @@ def candidates(
         cursor.execute(f"CREATE TEMPORARY TABLE {CANDIDATES} (customer_id BIGINT PRIMARY KEY)")
         # The figures the rules read changed (every kind, for a new row), or none is read.
         stamps = metrics.stamps_for(compiled.reads) or ["refreshed_at"]
-        if compiled.reads_customer:
-            stamps.append(metrics.CUSTOMER_STAMP)
+        if compiled.reads_customer:  # every customer logged since: their row may have changed
+            cursor.execute(
+                f"{insert} SELECT DISTINCT customer_id FROM {metrics.PENDING} "
+                f"WHERE logged_at > %s{ignore}",
+                [sql.timestamp(since)],
+            )
         on_metrics = [(f"m.{stamp} > %s", [sql.timestamp(since)]) for stamp in stamps]
         on_metrics += [(text, params) for alias, text, params in ranges if alias == "m"]
         if searches is not None and all(column in _SEARCHABLE for column in [*stamps, *ranged]):

@@ -453,12 +453,7 @@ STAMPS = {
     "invoices": "invoices_changed_at",
     "holdings": "holdings_changed_at",
     "interactions": "interactions_changed_at",
-    "customer": "customer_changed_at",  # the customer's own row: see CUSTOMER_STAMP
 }
-# Stamped for every customer the capture log held (a changed kind or custom field logs the
-# customer; so does any changed fact, which over-counts a little): schemes that read the
-# customer's kind or custom fields look again at those.
-CUSTOMER_STAMP = STAMPS["customer"]
 
 
 def _stamp_of(column: str) -> str:
@@ -497,6 +492,10 @@ TARGET, DELTA, TOUCHED, PENDING = (
     "grading_metrics_touched",
     "grading_metricspending",
 )
+# How long a logged customer is kept once every kind has recomputed it: schemes that read
+# customers' own rows look again at those logged since their last evaluation, which is
+# at most a month before (see services.CANDIDATES_WITHIN_DAYS).
+PENDING_KEPT = dt.timedelta(days=32)
 # Past this share of customers touched, recomputing everyone in one sequential pass is
 # cheaper than looking each one up.
 FULL_SHARE = 0.2
@@ -558,33 +557,30 @@ def metrics_refresh(
                     "as_of": as_of,
                     "refreshed_at": now,
                     "recomputed_at": now,
-                    "units": dict.fromkeys(UNITS, as_of.isoformat()),
+                    "units": {},
+                    "batch": 0,
                 },
             )
             return _write(as_of, set(GROUPS), None)
-        dates = {
-            unit: dt.date.fromisoformat(state.units[unit]) if unit in state.units else state.as_of
-            for unit in UNITS
-        }
-        written = 0
+        batch = _take_log(state.batch + 1, now)
+        dates = {unit: _unit_state(state, unit)[0] for unit in UNITS}
+        done = {unit: _unit_state(state, unit)[1] for unit in UNITS}
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {TOUCHED} (grp VARCHAR(20), customer_id BIGINT, "
                 "PRIMARY KEY (grp, customer_id))"
             )
-        _take_log(now)
         # Each kind's customers, or everyone: a kind refreshed as of a later date, or with
         # many customers touched.
         everyone = {
             unit
             for unit in UNITS
-            if unit in chosen and (dates[unit] > as_of or not _touched(unit, dates[unit], as_of))
+            if unit in chosen
+            and (dates[unit] > as_of or not _touched(unit, dates[unit], as_of, done[unit]))
         }
-        with connection.cursor() as cursor:
-            for unit in everyone & set(LOGGED):  # recomputed with everyone
-                cursor.execute(f"DELETE FROM {PENDING} WHERE unit = %s", [unit])
         sql.analyze(TOUCHED)
+        written = 0
         for unit in UNITS:
             if unit not in chosen or (unit == "orders_window" and "orders" in everyone):
                 continue  # (every order figure of everyone is recomputed with the lifetime ones)
@@ -595,17 +591,32 @@ def metrics_refresh(
                 WINDOWED if only_window else None,
                 subset=None if unit in everyone else unit,
             )
-            dates[unit] = as_of
+            dates[unit], done[unit] = as_of, batch
         if "orders" in everyone:
             dates["orders_window"] = as_of
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {TOUCHED}")
+            # Logged customers every kind has recomputed, once no evaluation looks for them.
+            cursor.execute(
+                f"DELETE FROM {PENDING} WHERE batch <= %s AND logged_at < %s",
+                [min(done[unit] for unit in LOGGED), sql.timestamp(now - PENDING_KEPT)],
+            )
         MetricsState.objects.filter(pk=1).update(
             as_of=min(dates.values()),
             refreshed_at=now,
-            units={unit: day.isoformat() for unit, day in dates.items()},
+            batch=batch,
+            units={unit: {"as_of": dates[unit].isoformat(), "batch": done[unit]} for unit in UNITS},
         )
         return written
+
+
+def _unit_state(state: Any, unit: str) -> tuple[dt.date, int]:
+    """How far a kind of figure is refreshed: its date and the last batch of logged
+    customers it recomputed (a kind not recorded: the state's date, none)."""
+    recorded = state.units.get(unit)
+    if not recorded:
+        return state.as_of, 0
+    return dt.date.fromisoformat(recorded["as_of"]), int(recorded["batch"])
 
 
 def _window_ends(as_of: dt.date) -> dict[str, dt.datetime]:
@@ -619,48 +630,45 @@ def _window_ends(as_of: dt.date) -> dict[str, dt.datetime]:
     }
 
 
-def _take_log(now: dt.datetime) -> None:
-    """Move the capture log to a pending row per logged kind for each customer it held; mark
-    those customers' rows as changed (CUSTOMER_STAMP: their kind or custom fields may have
-    changed) and drop the metrics of the merged ones."""
+def _take_log(batch: int, now: dt.datetime) -> int:
+    """Move the customers the capture log holds to the pending table as batch `batch`
+    (logged now), and drop the metrics of the merged ones; returns the last batch."""
     from guanxi.grading import capture
 
-    insert, ignore = sql.insert_ignoring(PENDING)
-    units = " UNION ALL ".join(f"SELECT '{unit}' AS unit" for unit in LOGGED)
+    moment = sql.timestamp(now)
     with connection.cursor() as cursor:
         if sql.is_postgres():  # taken and emptied in one statement: nothing lost between
             cursor.execute(
                 f"""WITH taken AS (DELETE FROM {capture.LOG} RETURNING customer_id)
-                INSERT INTO {TOUCHED} SELECT DISTINCT 'log', customer_id FROM taken"""
+                INSERT INTO {PENDING} (batch, customer_id, logged_at)
+                SELECT DISTINCT %s, customer_id, CAST(%s AS timestamptz) FROM taken""",
+                [batch, moment],
             )
+            taken = cursor.rowcount
         else:  # the write lock is ours: no other writer can log a change in between
-            insert_touched, ignore_touched = sql.insert_ignoring(TOUCHED)
             cursor.execute(
-                f"{insert_touched} SELECT 'log', customer_id FROM {capture.LOG} "
-                f"WHERE 1 = 1{ignore_touched}"
+                f"""INSERT INTO {PENDING} (batch, customer_id, logged_at)
+                SELECT DISTINCT %s, customer_id, %s FROM {capture.LOG}""",
+                [batch, moment],
             )
+            taken = cursor.rowcount
             cursor.execute(f"DELETE FROM {capture.LOG}")
-        cursor.execute(
-            f"{insert} (unit, customer_id) SELECT u.unit, x.customer_id FROM {TOUCHED} x "
-            f"CROSS JOIN ({units}) u WHERE x.grp = 'log'{ignore}"
-        )
-        cursor.execute(
-            f"""UPDATE {TARGET} SET {CUSTOMER_STAMP} = %s WHERE customer_id IN (
-                SELECT customer_id FROM {TOUCHED} WHERE grp = 'log')""",
-            [sql.timestamp(now)],
-        )
+        if not taken:
+            return batch - 1
         cursor.execute(
             f"""DELETE FROM {TARGET} WHERE customer_id IN (
-                SELECT x.customer_id FROM {TOUCHED} x JOIN customers_customer c
-                ON c.id = x.customer_id WHERE x.grp = 'log' AND c.status = 'merged')"""
+                SELECT p.customer_id FROM {PENDING} p JOIN customers_customer c
+                ON c.id = p.customer_id WHERE p.batch = %s AND c.status = 'merged')""",
+            [batch],
         )
+    return batch
 
 
-def _touched(unit: str, since: dt.date, as_of: dt.date) -> bool:
+def _touched(unit: str, since: dt.date, as_of: dt.date, done: int) -> bool:
     """Collect into the scratch table, as group `unit`, the customers whose figures of that
-    kind to recompute: its pending rows (consumed) and those with a fact at one of its window
-    edges that moved from `since` to `as_of`. False when so many are touched that
-    recomputing everyone is cheaper."""
+    kind to recompute: those logged in the batches after `done`, and those with a fact at
+    one of its window edges that moved from `since` to `as_of`. False when so many are
+    touched that recomputing everyone is cheaper."""
     insert, ignore = sql.insert_ignoring(TOUCHED)
     before, after = _window_ends(since), _window_ends(as_of)
     moments = {key: (sql.timestamp(before[key]), sql.timestamp(after[key])) for key in after}
@@ -700,19 +708,10 @@ def _touched(unit: str, since: dt.date, as_of: dt.date) -> bool:
         }[unit]
     with connection.cursor() as cursor:
         if unit in LOGGED:
-            if sql.is_postgres():
-                cursor.execute(
-                    f"""WITH taken AS (DELETE FROM {PENDING} WHERE unit = %s
-                        RETURNING customer_id)
-                    INSERT INTO {TOUCHED} SELECT %s, customer_id FROM taken{ignore}""",
-                    [unit, unit],
-                )
-            else:
-                cursor.execute(
-                    f"{insert} SELECT unit, customer_id FROM {PENDING} WHERE unit = %s{ignore}",
-                    [unit],
-                )
-                cursor.execute(f"DELETE FROM {PENDING} WHERE unit = %s", [unit])
+            cursor.execute(
+                f"{insert} SELECT DISTINCT %s, customer_id FROM {PENDING} WHERE batch > %s{ignore}",
+                [unit, done],
+            )
         for table, condition, params in edges:
             if table is not None:
                 cursor.execute(
@@ -773,14 +772,19 @@ def _write(
     )
     # Merged customers lose their metrics (a merge is logged: see _take_log).
     merged = "SELECT id FROM customers_customer WHERE status = 'merged'"
+    # The touched customers are looked up (a condition on every customer was planned as a
+    # merge join reading all 1M of them).
+    customers = "customers_customer c"
+    if subset is not None:
+        customers = f"{TOUCHED} tx JOIN customers_customer c ON c.id = tx.customer_id"
     collect = f"""
         CREATE TEMPORARY TABLE {DELTA} AS
         SELECT src.*, CASE WHEN t.customer_id IS NULL THEN 1 ELSE 0 END AS is_new
         FROM (
             SELECT c.id AS customer_id{selected}
-            FROM customers_customer c
+            FROM {customers}
             {" ".join(part.join for part in parts)}
-            WHERE c.status <> 'merged'{among("c.id")}
+            WHERE c.status <> 'merged'{"" if subset is None else f" AND tx.grp = '{subset}'"}
         ) src
         LEFT JOIN {TARGET} t ON t.customer_id = src.customer_id
         WHERE t.customer_id IS NULL OR {changed or "1 = 0"}

@@ -165,9 +165,6 @@ class CustomerMetrics(models.Model):
     invoices_changed_at = models.DateTimeField(default=timezone.now)
     holdings_changed_at = models.DateTimeField(default=timezone.now)
     interactions_changed_at = models.DateTimeField(default=timezone.now)
-    # When the customer's own row (kind, custom fields) may have changed: set for every
-    # customer the capture log held, whatever changed.
-    customer_changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("customer metrics")
@@ -196,10 +193,12 @@ class MetricsState(models.Model):
     refreshed_at = models.DateTimeField(default=timezone.now)
     # The last refresh that recomputed everyone: what changed before it was not recorded.
     recomputed_at = models.DateTimeField(null=True, blank=True)
-    # How far each kind of figure (metrics.UNITS) is refreshed, as ISO dates: an evaluation
-    # refreshes only those its scheme reads. `as_of` is the earliest; a kind not listed is
-    # as of `as_of`.
+    # How far each kind of figure (metrics.UNITS) is refreshed: {"as_of": ISO date, "batch":
+    # the last batch of logged customers recomputed}. An evaluation refreshes only the kinds
+    # its scheme reads; `as_of` is the earliest; a kind not listed is as of `as_of`, batch 0.
     units = models.JSONField(default=dict, blank=True)
+    # The last batch of logged customers moved to MetricsPending.
+    batch = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("metrics state")
@@ -227,24 +226,28 @@ class MetricsChange(models.Model):
 
 
 class MetricsPending(models.Model):
-    """A logged customer (MetricsChange) whose figures of one kind (metrics.UNITS) are still
-    to be recomputed: a refresh moves the log here, a row per kind, and each kind's refresh
-    consumes its own rows, so an evaluation that refreshes only the kinds it reads leaves
-    the others to the next one that needs them."""
+    """A customer the capture log held (MetricsChange), moved here by a refresh in a numbered
+    batch. Each kind of figure (metrics.UNITS) recomputes the customers of the batches after
+    the last it did, so an evaluation that refreshes only the kinds it reads leaves the rest
+    to the next one that needs them; schemes that read customers' own rows (kinds, custom
+    fields) look again at those logged since their last evaluation. A row goes once every
+    kind has recomputed it and it is older than metrics.PENDING_KEPT."""
 
     id = models.BigAutoField(primary_key=True)
-    unit = models.CharField(max_length=20)
+    batch = models.PositiveIntegerField()
     customer_id = models.BigIntegerField()
+    logged_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("pending metrics")
         verbose_name_plural = _("pending metrics")
-        constraints: ClassVar[list[models.BaseConstraint]] = [
-            models.UniqueConstraint(fields=["unit", "customer_id"], name="metrics_pending_unique"),
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["batch"], name="metrics_pending_batch"),
+            models.Index(fields=["logged_at"], name="metrics_pending_logged"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.unit} figures of {self.customer_id} to refresh"
+        return f"metrics of {self.customer_id} logged in batch {self.batch}"
 
 
 class GradeQuerySet(ScopedQuerySet["CustomerGrade"]):

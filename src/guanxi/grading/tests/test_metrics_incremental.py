@@ -14,7 +14,7 @@ from django.utils import timezone
 from guanxi.customers.models import Customer
 from guanxi.grading import capture, metrics
 from guanxi.grading.metrics import metrics_refresh
-from guanxi.grading.models import CustomerMetrics, MetricsChange, MetricsState
+from guanxi.grading.models import CustomerMetrics, MetricsChange, MetricsPending, MetricsState
 
 AS_OF = dt.date(2026, 6, 30)
 
@@ -258,29 +258,30 @@ def test_each_kind_of_figure_records_when_it_last_changed(people: list[Customer]
     after = stamps()
     moved = {group for group in before if after[group] != before[group]}
     # The interaction logged the customer: the customer mark (kinds, custom fields) too.
-    assert moved == {"interactions", "orders_window", "customer"}
+    assert moved == {"interactions", "orders_window"}
     assert after["interactions"] > before["interactions"]
 
     _invoice(a, AS_OF, AS_OF + dt.timedelta(days=1), "300")  # falls due the next day
     _check(AS_OF + dt.timedelta(days=2))
     later = stamps()
-    assert {group for group in after if later[group] != after[group]} == {"invoices", "customer"}
+    assert {group for group in after if later[group] != after[group]} == {"invoices"}
 
-    # A kind or a custom field changed, through the ORM or raw SQL: only the customer mark.
+    # A kind or a custom field changed, through the ORM or raw SQL: no figure moved, and
+    # both customers are kept as logged (schemes that read kinds or fields look again).
+    since = timezone.now()
     Customer.objects.filter(pk=a.pk).update(custom_fields={"annual_profit": "9"})
     with connection.cursor() as cursor:
         cursor.execute("UPDATE customers_customer SET kind = 'enterprise' WHERE id = %s", [b.pk])
     _check(AS_OF + dt.timedelta(days=2))
-    assert {group for group in later if stamps()[group] != later[group]} == {"customer"}
-    marked = CustomerMetrics.objects.get(customer=b).customer_changed_at
-    assert marked > fresh.customer_changed_at
+    assert {group for group in later if stamps()[group] != later[group]} == set()
+    logged = MetricsPending.objects.filter(logged_at__gt=since)
+    assert set(logged.values_list("customer_id", flat=True)) == {a.pk, b.pk}
 
 
 def test_each_kind_of_figure_is_refreshed_on_its_own(people: list[Customer]) -> None:
     """An evaluation refreshes only the kinds of figure its scheme reads: the others stay as
     they were, their changes pending, until a refresh of those kinds — which then gives what
     recomputing everyone would, whatever the days in between."""
-    from guanxi.grading.models import MetricsPending
     from guanxi.interactions.models import Interaction
 
     a, b, c, _d = people
@@ -300,22 +301,19 @@ def test_each_kind_of_figure_is_refreshed_on_its_own(people: list[Customer]) -> 
     assert row.payment_recovery_24m is None
     # b's order left the 12 months: a windowed figure, not refreshed either.
     assert CustomerMetrics.objects.get(customer=b).revenue_12m == Decimal("500")
-    pending = set(MetricsPending.objects.values_list("unit", "customer_id"))
-    assert pending == {("invoices", a.pk), ("holdings", a.pk), ("interactions", a.pk)}
     state = MetricsState.objects.get()
-    assert (state.as_of, state.units["orders"], state.units["invoices"]) == (
-        AS_OF,
-        day.isoformat(),
-        AS_OF.isoformat(),
-    )
+    assert state.as_of == AS_OF  # the earliest kind's
+    assert state.units["orders"] == {"as_of": day.isoformat(), "batch": state.batch}
+    assert state.units["invoices"] == {"as_of": AS_OF.isoformat(), "batch": 0}
+    assert MetricsPending.objects.filter(customer_id=a.pk, batch=state.batch).exists()
 
     # Two days later the rest catches up, over both days' window edges (c's invoice falls due).
     later = day + dt.timedelta(days=1)
     metrics_refresh(as_of=later, units={"orders_window", "orders"})
     assert CustomerMetrics.objects.get(customer=b).revenue_12m == 0
     assert _check(later) >= 2
-    assert not MetricsPending.objects.exists()
-    assert set(MetricsState.objects.get().units.values()) == {later.isoformat()}
+    units = MetricsState.objects.get().units
+    assert {unit["as_of"] for unit in units.values()} == {later.isoformat()}
 
 
 def test_an_evaluation_refreshes_the_kinds_its_scheme_reads(people: list[Customer]) -> None:
@@ -341,3 +339,19 @@ def test_a_kind_refreshed_as_of_a_later_date_is_recomputed_for_everyone(
 
     assert CustomerMetrics.objects.get(customer=people[0]).revenue_12m == Decimal("10")
     assert _check(AS_OF) >= 0
+
+
+def test_logged_customers_are_kept_until_every_kind_is_done_with_them(
+    people: list[Customer],
+) -> None:
+    metrics_refresh(as_of=AS_OF)
+    _order(people[0], AS_OF, "10")
+    metrics_refresh(as_of=AS_OF, units={"orders"})
+    MetricsPending.objects.update(logged_at=timezone.now() - dt.timedelta(days=40))
+
+    metrics_refresh(as_of=AS_OF, units={"orders"})  # the other kinds have not recomputed it
+    assert MetricsPending.objects.filter(customer_id=people[0].pk).exists()
+
+    metrics_refresh(as_of=AS_OF)
+    assert not MetricsPending.objects.exists()
+    assert CustomerMetrics.objects.get(customer=people[0]).revenue_lifetime == Decimal("10")

@@ -18,6 +18,7 @@ from guanxi.grading.models import (
     CustomerGrade,
     CustomerMetrics,
     EvaluationRun,
+    MetricsPending,
     MetricsState,
     Scheme,
 )
@@ -304,8 +305,8 @@ def test_only_the_figures_the_rules_read_make_a_candidate(customer_with: Any) ->
 
 
 def _marked(customer: Customer) -> None:
-    """What a refresh does to a customer the capture log held (their own row changed)."""
-    CustomerMetrics.objects.filter(customer=customer).update(customer_changed_at=timezone.now())
+    """What a refresh does with a customer the capture log held (their own row changed)."""
+    MetricsPending.objects.create(batch=1, customer_id=customer.pk, logged_at=timezone.now())
 
 
 @pytest.fixture
@@ -361,5 +362,21 @@ def test_after_a_refresh_of_everyone_a_scheme_reading_customers_grades_everyone(
     MetricsState.objects.filter(pk=1).update(recomputed_at=timezone.now())
 
     run = _night(scheme, 1)
+
+    assert "candidates" not in run.result
+
+
+def test_a_scheme_reading_customers_last_graded_long_ago_grades_everyone(
+    customer_with: Any, refreshed: MetricsState
+) -> None:
+    """Logged customers are kept for metrics.PENDING_KEPT: earlier, what changed is not known."""
+    scheme = preset_install(actor=None, code="wealth-tier")
+    customer_with(monthly_average_assets=Decimal("200000"))
+    _night(scheme, 0)
+    Scheme.objects.filter(pk=scheme.pk).update(
+        graded_since=timezone.now() - metrics.PENDING_KEPT - dt.timedelta(hours=1)
+    )
+
+    run = _night(Scheme.objects.get(pk=scheme.pk), 1)
 
     assert "candidates" not in run.result
