@@ -432,6 +432,9 @@ class GradeStage(models.Model):
     tier_id = models.BigIntegerField(null=True)
     score = models.CharField(max_length=40, blank=True)
     explanation = models.TextField(blank=True)
+    # The customer held no grade in the scheme when staged: applying inserts these without
+    # looking up every staged customer's grade again.
+    is_new = models.BooleanField(default=False)
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [
