@@ -727,10 +727,9 @@ def _crossing_search(
 ) -> tuple[str, list[Any]] | None:
     """A range of an indexed metrics column that holds every customer whose value may beat
     the cut-off `was` counted to `graded_as_of` and not `value` counted to `as_of`, or the
-    reverse (more: the caller adds the exact test); None when there is no such range. A
-    stored value (the same on both dates) lies between the two cut-offs; a count of days
-    since a stored date has that date between the days on which it meets each cut-off (a
-    day wider on each side, whatever the time zone)."""
+    reverse (the caller adds the exact test); None when there is no such range. A stored
+    value (the same on both dates) lies between the two cut-offs; a count of days since a
+    stored date has that date between the days on which it meets each cut-off."""
     if was is None or value is None:
         return None
     if dimension.expression == f"m.{dimension.metric}" and dimension.metric in _SEARCHABLE:
@@ -739,12 +738,19 @@ def _crossing_search(
     dates = metrics.AGEING_DATES.get(dimension.metric, ())
     if len(dates) != 1 or not dates[0].startswith("m.") or dates[0][2:] not in _SEARCHABLE:
         return None
+    # Days since the date d beat c on day D when D - d < c, i.e. d > D - c (more days are
+    # better: d < D - c): the two sides differ for d in (low, high] (or [low, high)).
     column = dates[0]
-    met = [graded_as_of - dt.timedelta(days=int(was)), as_of - dt.timedelta(days=int(value))]
-    bounds: list[Any] = [min(met) - dt.timedelta(days=1), max(met) + dt.timedelta(days=2)]
+    met = sorted(
+        [graded_as_of - dt.timedelta(days=int(was)), as_of - dt.timedelta(days=int(value))]
+    )
+    shift = dt.timedelta(days=0 if dimension.higher_is_better else 1)
+    bounds: list[Any] = [day + shift for day in met]
     if isinstance(CustomerMetrics._meta.get_field(column[2:]), DateTimeField):
+        # A stored moment's date is read in the connection's time zone (days_between).
+        zone = connection.timezone
         bounds = [
-            sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)) for day in bounds
+            sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=zone)) for day in bounds
         ]
     return f"{column} >= %s AND {column} < %s", bounds
 

@@ -380,3 +380,24 @@ def test_a_scheme_reading_customers_last_graded_long_ago_grades_everyone(
     run = _night(Scheme.objects.get(pk=scheme.pk), 1)
 
     assert "candidates" not in run.result
+
+
+def test_rfm_recency_crossings_are_exact_at_every_day_boundary(
+    customer_with: Any, rfm: Scheme
+) -> None:
+    """One customer a day over six weeks: as the cut-offs move by one day, by several, and
+    back, the customers looked up must be exactly those whose recency score moves (every
+    night's evaluation is checked against a pass over everyone)."""
+    customers = [
+        customer_with(recency_days=days, order_count=2, revenue_lifetime=Decimal("100"))
+        for days in range(1, 43)
+    ]
+    _night(rfm, 0)
+    _night(rfm, 1)
+    for number, customer in enumerate(customers[-9:]):  # the most lapsed order again
+        _touch(customer, last_order_at=timezone.now() + dt.timedelta(days=2, hours=number))
+    run = _night(rfm, 3)
+    assert run.changed > 0
+    for customer in customers[:5]:
+        _touch(customer, last_order_at=timezone.now() - dt.timedelta(days=60))
+    assert _night(rfm, 7).changed > 0
