@@ -853,15 +853,15 @@ def candidates(
                     [was, value],
                 )
             )
-            found = _crossing_search(dimension, was, value, graded_as_of, as_of)
-            if found is None or searches is None:
+            search = _crossing_search(dimension, was, value, graded_as_of, as_of)
+            if search is None or searches is None:
                 searches = None
                 continue
             exact = (
                 f"COALESCE({then} {beats} {parameter}, FALSE) "
                 f"<> COALESCE({dimension.expression} {beats} {parameter}, FALSE)"
             )
-            searches.append((f"{found[0]} AND {exact}", [*found[1], was, value]))
+            searches.append((f"{search[0]} AND {exact}", [*search[1], was, value]))
     for name, day_then, day_now in crossings:
         low = min(day_then, day_now) - dt.timedelta(days=2)
         high = max(day_then, day_now) + dt.timedelta(days=2)
@@ -902,7 +902,20 @@ def candidates(
             on_metrics, crossed = [], []
         # Else one pass over the metrics (and the customers, when a value reads one),
         # computing each value the cut-offs are compared with once.
-        if on_metrics:
+        if on_metrics and not crossed and sql.is_postgres():
+            # No value compared twice: a plain condition, which PostgreSQL reads with
+            # parallel workers (never for an INSERT … SELECT): 0.3 s → 0.1 s at 1M.
+            cursor.execute(
+                "SELECT m.customer_id FROM grading_customermetrics m WHERE "
+                + " OR ".join(f"({text})" for text, _p in on_metrics)
+                + " LIMIT %s",
+                [*(value for _text, params in on_metrics for value in params), LOOKUPS_BELOW],
+            )
+            listed = [row[0] for row in cursor.fetchall()]
+            if len(listed) >= LOOKUPS_BELOW:
+                return len(listed)  # too many: everyone is graded
+            cursor.execute(f"{insert} SELECT unnest(CAST(%s AS bigint[])){ignore}", [listed])
+        elif on_metrics:
             customers = any(re.search(r"\bc\.", expression) for expression in values)
             changed = " OR ".join(f"({text})" for text, _p in on_metrics)
             cursor.execute(
