@@ -646,9 +646,16 @@ def stage(
         every = compiled.unlayered if compiled.dimensions else source
         if not (compiled.by_candidates and every.startswith("customers_customer c ")):
             raise ValueError("This scheme is staged over every customer.")
-        source = f"{CANDIDATES} x JOIN customers_customer c ON c.id = x.customer_id " + (
-            every.removeprefix("customers_customer c ")
-        )
+        customers = f"{CANDIDATES} x JOIN customers_customer c ON c.id = x.customer_id"
+        if _reads_of_customers(compiled) <= {"id", "status"}:
+            # Nothing read of their rows but whether they were merged (the partial index):
+            # a random read of each row less (~0.2 s a night at 1M on PostgreSQL).
+            customers = (
+                f"(SELECT x.customer_id AS id, CASE WHEN x.customer_id IN ("
+                "SELECT id FROM customers_customer WHERE status = 'merged') "
+                f"THEN 'merged' ELSE '' END AS status FROM {CANDIDATES} x) c"
+            )
+        source = f"{customers} " + every.removeprefix("customers_customer c ")
         if compiled.dimensions:
             source, source_params = _layered(compiled, source)
     inner = f"""SELECT c.id AS customer_id, {compiled.tier} AS tier_id,
@@ -693,6 +700,20 @@ def stage(
         if staged >= LOOKUPS_BELOW:  # fewer are applied through index lookups (see apply)
             sql.analyze("grading_gradestage")
         return staged
+
+
+def _reads_of_customers(compiled: Compiled) -> set[str]:
+    """The columns of the customers table (alias c) that grading reads, besides the values
+    a quantile scheme's layer puts under the same alias."""
+    texts = [
+        compiled.tier,
+        compiled.score,
+        compiled.population,
+        *(expression for _name, expression in compiled.explanation),
+        *(expression for _alias, expression in compiled.layer),
+    ]
+    layered = {alias for alias, _expression in compiled.layer} | {"is_eligible"}
+    return {name for text in texts for name in re.findall(r"\bc\.(\w+)", text)} - layered
 
 
 def graded(scheme_id: int, since: dt.datetime) -> int:

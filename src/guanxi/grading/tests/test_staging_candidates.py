@@ -401,3 +401,19 @@ def test_rfm_recency_crossings_are_exact_at_every_day_boundary(
     for customer in customers[:5]:
         _touch(customer, last_order_at=timezone.now() - dt.timedelta(days=60))
     assert _night(rfm, 7).changed > 0
+
+
+def test_a_merged_customer_loses_the_grade_among_the_candidates(
+    customer_with: Any, rfm: Scheme
+) -> None:
+    customers = [
+        customer_with(recency_days=10 * n, order_count=n, revenue_lifetime=Decimal(100 * n))
+        for n in range(1, 6)
+    ]
+    _night(rfm, 0)
+    Customer.objects.filter(pk=customers[0].pk).update(status="merged")
+
+    run = _night(rfm, 1)
+
+    assert run.result["candidates"] >= 1
+    assert _scores(customers[:1], rfm) == ["not graded"]
