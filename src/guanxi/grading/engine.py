@@ -1075,12 +1075,12 @@ def apply(run_id: int, scheme_id: int) -> int:
         if postgres:
             # Each grade's history row from the same pass that writes it (reading the staged
             # customers' grades once more took 0.3 s a night for RFM at 1M): `old` is the
-            # grade as it was when the statement began.
+            # grade as it was when the statement began, the same row version (ctid).
             ended = f"old.override_tier_id IS NOT NULL AND NOT {_active_override('old')}"
             joined = update.replace("{joined}", ", grading_customergrade old")
             cursor.execute(
                 f"""WITH updated AS ({joined}
-                    AND old.scheme_id = g.scheme_id AND old.customer_id = g.customer_id
+                    AND old.ctid = g.ctid
                     RETURNING g.customer_id, old.tier_id AS from_tier, g.tier_id AS to_tier,
                         {ended} AS ended, s.explanation)
                 {history}
