@@ -796,6 +796,14 @@ def _write(
                     f"{touched} CROSS JOIN LATERAL (SELECT k.id, k.status, k.created_at "
                     "FROM customers_customer k WHERE k.id = tx.customer_id OFFSET 0) c"
                 )
+    # The stored rows to compare with: on PostgreSQL, those of touched customers each looked
+    # up by key (a join was planned as a merge join reading the whole metrics index: 0.33 s).
+    stored = f"LEFT JOIN {TARGET} t ON t.customer_id = src.customer_id"
+    if subset is not None and sql.is_postgres():
+        stored = (
+            f"LEFT JOIN LATERAL (SELECT * FROM {TARGET} k "
+            "WHERE k.customer_id = src.customer_id OFFSET 0) t ON TRUE"
+        )
     collect = f"""
         CREATE TEMPORARY TABLE {DELTA} AS
         SELECT src.*, CASE WHEN t.customer_id IS NULL THEN 1 ELSE 0 END AS is_new
@@ -805,7 +813,7 @@ def _write(
             {" ".join(part.join for part in parts)}
             WHERE c.status <> 'merged'
         ) src
-        LEFT JOIN {TARGET} t ON t.customer_id = src.customer_id
+        {stored}
         WHERE t.customer_id IS NULL OR {changed or "1 = 0"}
     """
     collect_params: list[Any] = [
