@@ -221,6 +221,7 @@ GRADING_TABLES = (
     "grading_evaluationrun",
     "grading_customermetrics",
     "grading_metricschange",
+    "grading_metricspending",
     "grading_metricsstate",
 )
 

@@ -845,6 +845,23 @@ class Sink:
         self.connection.commit()
         self.connection.set_autocommit(True)
 
+    def cascaded(self) -> list[Any]:
+        """Other tables whose rows hang off customers (addresses, consents, …)."""
+        from guanxi.customers.models import Customer
+
+        loaded = set(self.tables.values())
+        found, queue = [], [Customer]
+        while queue:
+            model = queue.pop()
+            for relation in model._meta.related_objects:
+                related = relation.related_model
+                table = related._meta.db_table
+                if relation.on_delete.__name__ == "CASCADE" and table not in loaded:
+                    loaded.add(table)
+                    found.append(related)
+                    queue.append(related)
+        return found
+
     def prepare(self) -> None:
         """Session settings for the load."""
 
@@ -860,7 +877,15 @@ class PostgresSink(Sink):
 
     def reset(self) -> None:
         with self.connection.cursor() as cursor:
-            tables = ", ".join(self.quote(table) for table in self.tables.values())
+            # The tables that hang off customers too: some keys have no database-level
+            # constraint for CASCADE to follow (grading's history rows and notifications).
+            tables = ", ".join(
+                self.quote(table)
+                for table in [
+                    *self.tables.values(),
+                    *(model._meta.db_table for model in self.cascaded()),
+                ]
+            )
             cursor.execute(f"TRUNCATE {tables} CASCADE")
 
     def droppable_indexes(self, table: str) -> list[tuple[str, str]]:
@@ -928,23 +953,6 @@ class SqliteSink(Sink):
                 cursor.execute(f"DELETE FROM {self.quote(table)}")
             for model in self.cascaded():
                 cursor.execute(f"DELETE FROM {self.quote(model._meta.db_table)}")
-
-    def cascaded(self) -> list[Any]:
-        """Other tables whose rows hang off customers (addresses, consents, …)."""
-        from guanxi.customers.models import Customer
-
-        loaded = set(self.tables.values())
-        found, queue = [], [Customer]
-        while queue:
-            model = queue.pop()
-            for relation in model._meta.related_objects:
-                related = relation.related_model
-                table = related._meta.db_table
-                if relation.on_delete.__name__ == "CASCADE" and table not in loaded:
-                    loaded.add(table)
-                    found.append(related)
-                    queue.append(related)
-        return found
 
     def droppable_indexes(self, table: str) -> list[tuple[str, str]]:
         return sqlite_droppable_indexes(self.connection, table)

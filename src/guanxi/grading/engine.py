@@ -991,6 +991,7 @@ def apply(run_id: int, scheme_id: int) -> int:
     active = _active_override("g")
     effective = f"CASE WHEN {active} THEN g.override_tier_id ELSE s.tier_id END"
     with transaction.atomic(), connection.cursor() as cursor:
+        sql.relaxed_commit()  # grades, history and notifications: recomputed if lost
         tiercounts.ensure()  # before the grades change: the counts follow every change
         cursor.execute("SELECT COUNT(*) FROM grading_gradestage WHERE run_id = %s", [run_id])
         if int(cursor.fetchone()[0]) < LOOKUPS_BELOW:

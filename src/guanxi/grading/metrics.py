@@ -539,6 +539,8 @@ def metrics_refresh(
 
     with transaction.atomic():
         sql.lock("grading_metrics_refresh")
+        # Lost in a crash, the refresh is lost whole, the capture log it took with it.
+        sql.relaxed_commit()
         recorded = capture.ensure()
         state = MetricsState.objects.filter(pk=1).first()
         if wanted != set(GROUPS) or only is not None:
