@@ -1053,14 +1053,14 @@ def apply(run_id: int, scheme_id: int) -> int:
         # values and the explanation of this run; customers graded for the first time are
         # inserted (one graded meanwhile — an expert's override — is updated instead).
         still = _active_override("g")
-        update = f"""UPDATE grading_customergrade AS g SET
+        grades_update = """UPDATE grading_customergrade AS g SET
                 rule_tier_id = s.tier_id,
                 tier_id = CASE WHEN {still} THEN g.override_tier_id ELSE s.tier_id END,
                 override_tier_id = CASE WHEN {still} THEN g.override_tier_id ELSE NULL END,
                 score = s.score,
                 explanation = s.explanation,
                 evaluated_at = %s
-            FROM grading_gradestage s{{joined}}
+            FROM grading_gradestage s{also}
             WHERE s.run_id = %s AND s.tier_id IS NOT NULL AND g.scheme_id = %s
                 AND g.customer_id = s.customer_id"""
         insert, ignore = sql.insert_ignoring("grading_customergrade")
@@ -1078,7 +1078,7 @@ def apply(run_id: int, scheme_id: int) -> int:
             # customers' grades once more took 0.3 s a night for RFM at 1M): `old` is the
             # grade as it was when the statement began, the same row version (ctid).
             ended = f"old.override_tier_id IS NOT NULL AND NOT {_active_override('old')}"
-            joined = update.replace("{joined}", ", grading_customergrade old")
+            joined = grades_update.format(still=still, also=", grading_customergrade old")
             cursor.execute(
                 f"""WITH updated AS ({joined}
                     AND old.ctid = g.ctid
@@ -1102,7 +1102,9 @@ def apply(run_id: int, scheme_id: int) -> int:
             changed += int(cursor.rowcount)
             inserted = int(cursor.rowcount)
         else:
-            cursor.execute(update.replace("{joined}", ""), [now, now, now, run_id, scheme_id])
+            cursor.execute(
+                grades_update.format(still=still, also=""), [now, now, now, run_id, scheme_id]
+            )
             cursor.execute(insert, [scheme_id, now, run_id])
             inserted = int(cursor.rowcount)
         if inserted > 10_000:

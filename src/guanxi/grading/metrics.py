@@ -511,10 +511,11 @@ def metrics_refresh(
     """Bring customers' metrics up to date as of a date (default today); returns rows written.
 
     Normally incremental, each kind of figure (UNITS; `units`, default all) from the date it
-    was last refreshed to: the capture log (see `grading.capture`) is moved to a pending row
-    per logged kind for each customer it held, and a kind's refresh recomputes its pending
-    customers (consumed) and those with a fact at an edge of one of its windows that moved
-    since (an order leaving the 12 months, an invoice falling due…; see `_touched`). A kind
+    was last refreshed to: the customers the capture log holds (see `grading.capture`) are
+    moved to the pending table as a numbered batch, and a kind's refresh recomputes those of
+    the batches after the last it recomputed and those with a fact at an edge of one of its
+    windows that moved since (an order leaving the 12 months, an invoice falling due…; see
+    `_touched`). A kind
     is recomputed for everyone when it was refreshed as of a later date, or when its
     customers are more than FULL_SHARE of all; every kind, when there is no complete earlier
     refresh to build on (the first one, or after a capture trigger went missing). `groups` or
@@ -582,20 +583,24 @@ def metrics_refresh(
             and (dates[unit] > as_of or not _touched(unit, dates[unit], as_of, done[unit]))
         }
         sql.analyze(TOUCHED)
-        written = 0
-        for unit in UNITS:
-            if unit not in chosen or (unit == "orders_window" and "orders" in everyone):
-                continue  # (every order figure of everyone is recomputed with the lifetime ones)
-            group, only_window = _GROUP_OF_UNIT.get(unit, unit), unit == "orders_window"
-            written += _write(
-                as_of,
-                {group},
-                WINDOWED if only_window else None,
-                subset=None if unit in everyone else unit,
-            )
-            dates[unit], done[unit] = as_of, batch
-        if "orders" in everyone:
+        if "orders" in everyone:  # every order figure of everyone, the 12-month ones too
+            everyone.discard("orders_window")
+            chosen.discard("orders_window")
             dates["orders_window"] = as_of
+        # The kinds recomputed for everyone in one pass (the 12-month figures alone apart).
+        whole = {_GROUP_OF_UNIT.get(unit, unit) for unit in everyone - {"orders_window"}}
+        written = _write(as_of, whole, None) if whole else 0
+        for unit in UNITS:
+            if unit not in chosen:
+                continue
+            if unit not in everyone or unit == "orders_window":
+                written += _write(
+                    as_of,
+                    {_GROUP_OF_UNIT.get(unit, unit)},
+                    WINDOWED if unit == "orders_window" else None,
+                    subset=None if unit in everyone else unit,
+                )
+            dates[unit], done[unit] = as_of, batch
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE {TOUCHED}")
             # Logged customers every kind has recomputed, once no evaluation looks for them.

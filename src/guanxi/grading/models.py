@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core.models import TimeStampedModel
 from guanxi.core.scoping import ScopedQuerySet
 
-
 # BULK_KEY: foreign keys that evaluations write by the ten thousand (history rows, their
 # notifications, the grades' tiers) carry no database-level constraint. Each statement takes
 # them from rows it joins, so they hold by construction; Django still cascades deletions made
