@@ -369,6 +369,15 @@ def refresh_for(day: dt.date) -> int:
     return metrics_refresh(as_of=day)
 
 
+def new_case() -> dict[str, Any]:
+    """A preset's samples, filled night by night."""
+    return {
+        "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
+        "load_average_per_run": [],
+        "refresh_of_every_kind": [],
+    }
+
+
 def own_refresh(scheme: Any, day: dt.date) -> tuple[float, int, Recorder, list[str]]:
     """The refresh `evaluation_run` does for this scheme alone — of the kinds of figure it
     reads — from the night's starting state: timed, then rolled back."""
@@ -437,11 +446,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         if len(schemes) < len(PRESETS):
             raise SystemExit("--steady-only needs a previous full run")
         for code in schemes:
-            cases[code] = {
-                "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
-                "load_average_per_run": [],
-                "refresh_of_every_kind": [],
-            }
+            cases[code] = new_case()
     else:
         grading_reset()
         schemes = {code: preset_install(actor=None, code=code) for code in PRESETS}
@@ -459,9 +464,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "changed": first["changed"],
                 "load_average": first_load,
             },
-            "samples": {"bare": [], "refresh": [], "stage_apply": [], "total": []},
-            "load_average_per_run": [],
-            "refresh_of_every_kind": [],
+            **new_case(),
         }
     last: dict[str, dict[str, Any]] = {}
     for number in range(1, 0 if args.follow_ups_only else args.runs + 1):

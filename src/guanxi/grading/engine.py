@@ -766,14 +766,27 @@ def _crossing_search(
         [graded_as_of - dt.timedelta(days=int(was)), as_of - dt.timedelta(days=int(value))]
     )
     shift = dt.timedelta(days=0 if dimension.higher_is_better else 1)
-    bounds: list[Any] = [day + shift for day in met]
-    if isinstance(CustomerMetrics._meta.get_field(column[2:]), DateTimeField):
-        # A stored moment's date is read in the connection's time zone (days_between).
-        zone = connection.timezone
-        bounds = [
-            sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=zone)) for day in bounds
-        ]
-    return f"{column} >= %s AND {column} < %s", bounds
+    return f"{column} >= %s AND {column} < %s", _day_bounds(column, [day + shift for day in met])
+
+
+def _crosses(before: str, after: str, beats: str, parameter: str) -> str:
+    """The value `before` beats the cut-off (the first parameter) and `after` does not beat
+    the second, or the reverse; no value beats nothing."""
+    return (
+        f"COALESCE({before} {beats} {parameter}, FALSE) "
+        f"<> COALESCE({after} {beats} {parameter}, FALSE)"
+    )
+
+
+def _day_bounds(column: str, days: list[dt.date]) -> list[Any]:
+    """Days as bounds of a date column (alias c or m): for a moment column, the start of
+    each day in the connection's time zone, in which days_between reads a moment's date."""
+    alias, field = column.split(".")
+    model = Customer if alias == "c" else CustomerMetrics
+    if not isinstance(model._meta.get_field(field), DateTimeField):
+        return list(days)
+    zone = connection.timezone
+    return [sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=zone)) for day in days]
 
 
 # A fixed date to compile a scheme for its fingerprint: the rules, not the day.
@@ -867,35 +880,21 @@ def candidates(
             parameter = _typed_parameter(typed)
             before = values.setdefault(then, f"v.x{len(values)}")
             after = values.setdefault(dimension.expression, f"v.x{len(values)}")
-            crossed.append(
-                (
-                    f"COALESCE({before} {beats} {parameter}, FALSE) "
-                    f"<> COALESCE({after} {beats} {parameter}, FALSE)",
-                    [was, value],
-                )
-            )
+            crossed.append((_crosses(before, after, beats, parameter), [was, value]))
             search = _crossing_search(dimension, was, value, graded_as_of, as_of)
             if search is None or searches is None:
                 searches = None
                 continue
-            exact = (
-                f"COALESCE({then} {beats} {parameter}, FALSE) "
-                f"<> COALESCE({dimension.expression} {beats} {parameter}, FALSE)"
-            )
+            exact = _crosses(then, dimension.expression, beats, parameter)
             searches.append((f"{search[0]} AND {exact}", [*search[1], was, value]))
     for name, day_then, day_now in crossings:
         low = min(day_then, day_now) - dt.timedelta(days=2)
         high = max(day_then, day_now) + dt.timedelta(days=2)
         for column in metrics.AGEING_DATES[name]:
             alias, field = column.split(".")
-            model = Customer if alias == "c" else CustomerMetrics
-            bounds: list[Any] = [low, high]
-            if isinstance(model._meta.get_field(field), DateTimeField):
-                bounds = [
-                    sql.timestamp(dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC))
-                    for day in bounds
-                ]
-            ranges.append((alias, f"{column} >= %s AND {column} < %s", bounds))
+            ranges.append(
+                (alias, f"{column} >= %s AND {column} < %s", _day_bounds(column, [low, high]))
+            )
             if alias == "m":
                 ranged.append(field)
     with connection.cursor() as cursor:
@@ -1052,7 +1051,6 @@ def apply(run_id: int, scheme_id: int) -> int:
         # Rule tier or score changed, or the override ran out: the grade takes the staged
         # values and the explanation of this run; customers graded for the first time are
         # inserted (one graded meanwhile — an expert's override — is updated instead).
-        still = _active_override("g")
         grades_update = """UPDATE grading_customergrade AS g SET
                 rule_tier_id = s.tier_id,
                 tier_id = CASE WHEN {still} THEN g.override_tier_id ELSE s.tier_id END,
@@ -1078,7 +1076,7 @@ def apply(run_id: int, scheme_id: int) -> int:
             # customers' grades once more took 0.3 s a night for RFM at 1M): `old` is the
             # grade as it was when the statement began, the same row version (ctid).
             ended = f"old.override_tier_id IS NOT NULL AND NOT {_active_override('old')}"
-            joined = grades_update.format(still=still, also=", grading_customergrade old")
+            joined = grades_update.format(still=active, also=", grading_customergrade old")
             cursor.execute(
                 f"""WITH updated AS ({joined}
                     AND old.ctid = g.ctid
@@ -1103,7 +1101,7 @@ def apply(run_id: int, scheme_id: int) -> int:
             inserted = int(cursor.rowcount)
         else:
             cursor.execute(
-                grades_update.format(still=still, also=""), [now, now, now, run_id, scheme_id]
+                grades_update.format(still=active, also=""), [now, now, now, run_id, scheme_id]
             )
             cursor.execute(insert, [scheme_id, now, run_id])
             inserted = int(cursor.rowcount)

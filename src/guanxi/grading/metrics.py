@@ -515,12 +515,11 @@ def metrics_refresh(
     moved to the pending table as a numbered batch, and a kind's refresh recomputes those of
     the batches after the last it recomputed and those with a fact at an edge of one of its
     windows that moved since (an order leaving the 12 months, an invoice falling due…; see
-    `_touched`). A kind
-    is recomputed for everyone when it was refreshed as of a later date, or when its
-    customers are more than FULL_SHARE of all; every kind, when there is no complete earlier
-    refresh to build on (the first one, or after a capture trigger went missing). `groups` or
-    `only` (see `stored_for`) recompute just those metrics, for every customer; the others
-    keep their values.
+    `_touched`). A kind is recomputed for everyone when it was refreshed as of a later date,
+    or when its customers are more than FULL_SHARE of all; every kind, when there is no
+    complete earlier refresh to build on (the first one, or after a capture trigger went
+    missing). `groups` or `only` (see `stored_for`) recompute just those metrics, for every
+    customer; the others keep their values.
 
     A row is written only when one of its values changed (or the customer is new). A row's
     `as_of` and `refreshed_at` are those of the last refresh that changed it; the metrics of
@@ -566,8 +565,9 @@ def metrics_refresh(
             )
             return _write(as_of, set(GROUPS), None)
         batch = _take_log(state.batch + 1, now)
-        dates = {unit: _unit_state(state, unit)[0] for unit in UNITS}
-        done = {unit: _unit_state(state, unit)[1] for unit in UNITS}
+        dates, done = {}, {}
+        for unit in UNITS:
+            dates[unit], done[unit] = _unit_state(state, unit)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
             cursor.execute(
@@ -575,18 +575,17 @@ def metrics_refresh(
                 "PRIMARY KEY (grp, customer_id))"
             )
         # Each kind's customers, or everyone: a kind refreshed as of a later date, or with
-        # many customers touched.
-        everyone = {
-            unit
-            for unit in UNITS
-            if unit in chosen
-            and (dates[unit] > as_of or not _touched(unit, dates[unit], as_of, done[unit]))
-        }
+        # many customers touched. Every order figure of everyone, the 12-month ones too.
+        everyone: set[str] = set()
+        for unit in UNITS:
+            if unit == "orders_window" and "orders" in everyone:
+                chosen.discard(unit)
+                dates[unit] = as_of
+            elif unit in chosen and (
+                dates[unit] > as_of or not _touched(unit, dates[unit], as_of, done[unit])
+            ):
+                everyone.add(unit)
         sql.analyze(TOUCHED)
-        if "orders" in everyone:  # every order figure of everyone, the 12-month ones too
-            everyone.discard("orders_window")
-            chosen.discard("orders_window")
-            dates["orders_window"] = as_of
         # The kinds recomputed for everyone in one pass (the 12-month figures alone apart).
         whole = {_GROUP_OF_UNIT.get(unit, unit) for unit in everyone - {"orders_window"}}
         written = _write(as_of, whole, None) if whole else 0
@@ -741,11 +740,12 @@ def _write(
     now = sql.timestamp(timezone.now())
     end, t6, t12, t90 = (sql.timestamp(ends[key]) for key in ("end", "t6", "t12", "t90"))
 
+    # The customers touched in `subset` (see `_touched`).
+    touched = f"SELECT customer_id FROM {TOUCHED} WHERE grp = '{subset}'"
+
     def among(column: str) -> str:
         """The condition that keeps a query to the customers touched in `subset`."""
-        if subset is None:
-            return ""
-        return f" AND {column} IN (SELECT customer_id FROM {TOUCHED} WHERE grp = '{subset}')"
+        return "" if subset is None else f" AND {column} IN ({touched})"
 
     builders = {
         "orders": lambda: _orders_part(as_of, end, t6, t12, only, among),
@@ -787,20 +787,16 @@ def _write(
     # to be of customers still there and not merged (see `insert`).
     customers, guard = "customers_customer c", ""
     if subset is not None:
-        customers = (
-            f"(SELECT tx.customer_id AS id, '' AS status FROM {TOUCHED} tx "
-            f"WHERE tx.grp = '{subset}') c"
-        )
+        customers = f"(SELECT tx.customer_id AS id, '' AS status FROM ({touched}) tx) c"
         guard = (
             " AND EXISTS (SELECT 1 FROM customers_customer k "
             "WHERE k.id = d.customer_id AND k.status <> 'merged')"
         )
         if "c.created_at" in "".join([selected, *(part.join for part in parts)]):
-            touched = f"(SELECT customer_id FROM {TOUCHED} WHERE grp = '{subset}') tx"
-            customers = f"{touched} JOIN customers_customer c ON c.id = tx.customer_id"
+            customers = f"({touched}) tx JOIN customers_customer c ON c.id = tx.customer_id"
             if sql.is_postgres():
                 customers = (
-                    f"{touched} CROSS JOIN LATERAL (SELECT k.id, k.status, k.created_at "
+                    f"({touched}) tx CROSS JOIN LATERAL (SELECT k.id, k.status, k.created_at "
                     "FROM customers_customer k WHERE k.id = tx.customer_id OFFSET 0) c"
                 )
     # The stored rows to compare with: on PostgreSQL, those of touched customers each looked

@@ -192,8 +192,9 @@ class CustomerMetrics(models.Model):
 
 class MetricsState(models.Model):
     """How far the stored metrics are complete (one row, or none before the first full
-    refresh): every row holds its customer's values as of `as_of`, except for the customers
-    listed in MetricsChange, whose facts changed since."""
+    refresh): every row holds its customer's figures of each kind as of that kind's date in
+    `units` (`as_of` at least), except for the customers listed in MetricsChange and those
+    of MetricsPending batches the kind has not recomputed, whose facts changed since."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     as_of = models.DateField()
@@ -219,7 +220,8 @@ class MetricsChange(models.Model):
     """A customer whose orders, invoices, holdings or interactions changed (or who was
     created or merged) since the last refresh. Written by database triggers (see
     grading.capture) whatever the path — services, imports, merges, raw SQL; each refresh
-    consumes the rows it sees. No foreign key: a deleted customer's rows are skipped."""
+    moves the rows it sees to MetricsPending. No foreign key: a deleted customer's rows are
+    skipped."""
 
     id = models.BigAutoField(primary_key=True)
     customer_id = models.BigIntegerField()
