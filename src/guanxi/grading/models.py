@@ -3,7 +3,7 @@ metrics they read, the current grades, their history, evaluation runs and follow
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -18,7 +18,20 @@ from guanxi.core.scoping import ScopedQuerySet
 # them from rows it joins, so they hold by construction; Django still cascades deletions made
 # through the ORM. With the constraints, every row's deferred check at COMMIT (a key-share
 # lock on the customer's or tier's row) took ~0.3 s of a night's RFM evaluation at 1M on
-# PostgreSQL, and 0.9 s when checked statement by statement.
+# PostgreSQL.
+
+
+def _bulk_tier_key() -> models.ForeignKey[Any, Any]:
+    """A tier key an evaluation writes in bulk: no index of its own, no database-level
+    constraint (see BULK_KEY)."""
+    return models.ForeignKey(
+        "Tier",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
 
 class Method(models.TextChoices):
@@ -281,22 +294,8 @@ class CustomerGrade(models.Model):
     # the tier keys have none of their own (grade_scheme_tier serves lookups; deleting a tier
     # reads the table once), the override keys index only the few overrides. The tier keys an
     # evaluation rewrites have no database-level constraint (see BULK_KEY).
-    tier = models.ForeignKey(
-        Tier,
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    rule_tier = models.ForeignKey(
-        Tier,
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    tier = _bulk_tier_key()
+    rule_tier = _bulk_tier_key()
     score = models.CharField(max_length=40, blank=True)
     explanation = models.TextField(blank=True)
     evaluated_at = models.DateTimeField(null=True)
@@ -376,22 +375,8 @@ class GradeChange(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    from_tier = models.ForeignKey(
-        Tier,
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    to_tier = models.ForeignKey(
-        Tier,
-        null=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    from_tier = _bulk_tier_key()
+    to_tier = _bulk_tier_key()
     changed_at = models.DateTimeField()
     reason = models.CharField(max_length=20, choices=ChangeReason.choices)
     explanation = models.TextField(blank=True)
