@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,13 @@ def _database(url: str) -> dict[str, Any]:
             "transaction_mode": "IMMEDIATE",
             "timeout": env_int("GUANXI_SQLITE_TIMEOUT", 20),
         }
-        config["TEST"] = {"NAME": os.environ.get("GUANXI_TEST_SQLITE") or None}
+        # Tests use a file too, not SQLite's shared in-memory database: there, a background
+        # task's own connection fails at once with "database table is locked" while the live
+        # server reads the same table, instead of waiting on the busy timeout as it does here.
+        config["TEST"] = {
+            "NAME": os.environ.get("GUANXI_TEST_SQLITE")
+            or str(Path(tempfile.gettempdir()) / f"guanxi-test-{os.getpid()}.sqlite3")
+        }
     else:
         config["CONN_MAX_AGE"] = env_int("GUANXI_DB_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True

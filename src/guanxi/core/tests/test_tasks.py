@@ -79,6 +79,38 @@ def test_thread_mode_runs_the_task_in_the_background(settings: Any) -> None:
     assert calls[0].startswith("guanxi-task")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_background_task_writes_a_table_that_a_request_is_reading(settings: Any) -> None:
+    """As when a page polls an import's progress while the import writes it: the write waits
+    for the reader if it must, and is never refused."""
+    from django.contrib.auth.models import Group
+
+    settings.TASK_MODE = "thread"
+    groups = Group.objects.bulk_create(Group(name=f"group {n}") for n in range(3))
+    done = threading.Event()
+    outcome: list[str] = []
+
+    @task
+    def rename_task() -> None:
+        try:
+            Group.objects.filter(pk=groups[-1].pk).update(name="renamed")
+            outcome.append("written")
+        except Exception as error:
+            outcome.append(f"refused: {error}")
+        finally:
+            done.set()
+
+    reading = Group.objects.order_by("pk").iterator(chunk_size=1)
+    first = next(reading)  # the read is still under way
+    enqueue(rename_task)
+    assert done.wait(30)
+    rest = list(reading)
+
+    assert outcome == ["written"]
+    assert [first.pk, *(group.pk for group in rest)] == [group.pk for group in groups]
+    assert Group.objects.get(pk=groups[-1].pk).name == "renamed"
+
+
 def _redis_available() -> bool:
     import redis
 
