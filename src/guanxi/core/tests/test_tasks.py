@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conftest import missing_infrastructure
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from guanxi.celery import app as celery_app
 from guanxi.core.tasks import enqueue, ping_task, task
@@ -95,7 +95,7 @@ def test_a_background_task_writes_a_table_that_a_request_is_reading(settings: An
         try:
             Group.objects.filter(pk=groups[-1].pk).update(name="renamed")
             outcome.append("written")
-        except Exception as error:
+        except DatabaseError as error:
             outcome.append(f"refused: {error}")
         finally:
             done.set()
