@@ -75,8 +75,8 @@ def tab(chromium: Browser, live_server: Any) -> Iterator[Page]:
     page = context.new_page()
     yield page
     # Let the page's own requests (HTMX panels loading after the test's last step) finish
-    # before the database is flushed for the next test: a request still running in the live
-    # server holds a lock on SQLite's shared in-memory database and the flush fails.
+    # before the database is flushed for the next test, so that none meets a half-flushed
+    # database or holds up the flush.
     with contextlib.suppress(PlaywrightError):
         page.wait_for_load_state("networkidle", timeout=5_000)
     context.close()

@@ -66,3 +66,41 @@ def test_an_agent_replies_and_resolves_a_ticket_from_the_queue(
     assert problems.csp_violations == []
     assert problems.page_errors == []
     assert problems.failed_requests == []
+
+
+def test_an_agent_marks_themselves_away_and_back_without_leaving_the_queue(
+    ticket: Any,
+    sign_in: Callable[[str, str], None],
+    tab: Page,
+    live_server: Any,
+    problems: PageProblems,
+) -> None:
+    from guanxi.accounts.models import User
+    from guanxi.service.models import AgentGroup, AgentMembership
+
+    group = AgentGroup.objects.create(name="一线支持")
+    agent = User.objects.get(username="chen.jing")
+    membership = AgentMembership.objects.create(group=group, user=agent)
+    sign_in("chen.jing", PASSWORD)
+    tab.goto(f"{live_server.url}/service/")
+    tab.evaluate("window.stillThisPage = true")
+    toggle = tab.locator(f'[data-membership="{membership.pk}"] button')
+    expect(toggle).to_have_text("一线支持: available")
+
+    toggle.click()
+
+    expect(toggle).to_have_text("一线支持: away")
+    membership.refresh_from_db()
+    assert membership.is_available is False
+
+    toggle.click()
+
+    expect(toggle).to_have_text("一线支持: available")
+    membership.refresh_from_db()
+    assert membership.is_available is True
+    assert tab.evaluate("window.stillThisPage") is True  # swapped in place, no page load
+    assert (problems.page_errors, problems.csp_violations, problems.failed_requests) == (
+        [],
+        [],
+        [],
+    )

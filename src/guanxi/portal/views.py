@@ -3,6 +3,8 @@ reply snippet), surveys (list, create, results, send) and portal invitations."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -196,11 +198,26 @@ def survey_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "survey": survey,
             "results": results,
+            "trend_chart": _trend_chart(results),
             "questions": selectors.survey_questions(survey),
             "send_form": ContactChoiceForm(),
             "can_send": has_perm(actor, "service.create"),
         },
     )
+
+
+def _trend_chart(results: selectors.SurveyResults) -> dict[str, Any]:
+    """The monthly trend for the chart above its table: responses as bars, the score as a line."""
+    return {
+        "months": [row["month"] for row in results.trend],
+        "responses": [row["responses"] for row in results.trend],
+        "values": [row["value"] for row in results.trend],
+        "names": {
+            "responses": str(_("Responses")),
+            "value": str(_("NPS") if results.nps else _("CSAT %")),
+        },
+        "range": [-100, 100] if results.nps else [0, 100],
+    }
 
 
 @login_required

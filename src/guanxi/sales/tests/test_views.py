@@ -242,7 +242,7 @@ def test_the_reports_page_shows_the_funnel_and_forecast(
     body = response.content.decode()
     assert response.status_code == 200
     assert 'id="funnel"' in body
-    assert 'data-sales-chart="forecast"' in body
+    assert 'data-chart="forecast"' in body
 
 
 def test_only_a_sales_administrator_edits_pipelines(

@@ -1,21 +1,11 @@
-// Grading pages: ECharts charts drawn from json_script data, and progress bars sized from
+// Grading pages: the reports' charts (drawn by guanxi/charts.js) and progress bars sized from
 // data-progress. No inline scripts or styles (the Content-Security-Policy forbids them);
 // sizes set here through the CSSOM are allowed.
 (function () {
   "use strict";
 
-  function readData(id) {
-    var element = document.getElementById(id);
-    if (!element) return null;
-    try {
-      return JSON.parse(element.textContent);
-    } catch (ignored) {
-      return null;
-    }
-  }
-
   // Customers per tier after each evaluation: one stacked bar per evaluation.
-  function stacked(data) {
+  window.Guanxi.charts.register("stacked", function (data) {
     return {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { type: "scroll", top: 0 },
@@ -34,10 +24,10 @@
         };
       })
     };
-  }
+  });
 
   // Shares per tier side by side: customers, revenue, margin, interactions.
-  function grouped(data) {
+  window.Guanxi.charts.register("grouped", function (data) {
     var unit = data.unit || "";
     return {
       tooltip: {
@@ -59,28 +49,10 @@
         };
       })
     };
-  }
-
-  var builders = { stacked: stacked, grouped: grouped };
-  var charts = [];
-
-  function drawCharts(root) {
-    if (!window.echarts) return;
-    root.querySelectorAll("[data-chart]").forEach(function (element) {
-      if (element.getAttribute("data-drawn")) return;
-      var build = builders[element.getAttribute("data-chart")];
-      var data = readData(element.getAttribute("data-source"));
-      if (!build || !data) return;
-      element.style.height = element.getAttribute("data-height") || "320px";
-      element.style.width = "100%";
-      var chart = window.echarts.init(element, null, { renderer: "svg" });
-      chart.setOption(build(data));
-      element.setAttribute("data-drawn", "1");
-      charts.push(chart);
-    });
-  }
+  });
 
   function sizeProgressBars(root) {
+    if (!root.querySelectorAll) return;
     root.querySelectorAll("[data-progress]").forEach(function (bar) {
       var value = parseInt(bar.getAttribute("data-progress"), 10);
       if (isNaN(value)) value = 0;
@@ -88,15 +60,7 @@
     });
   }
 
-  function prepare(root) {
-    sizeProgressBars(root);
-    drawCharts(root);
-  }
-
-  document.addEventListener("DOMContentLoaded", function () { prepare(document); });
+  document.addEventListener("DOMContentLoaded", function () { sizeProgressBars(document); });
   // htmx swapped new content in (the run page polling itself).
-  document.addEventListener("htmx:load", function (event) { prepare(event.target); });
-  window.addEventListener("resize", function () {
-    charts.forEach(function (chart) { chart.resize(); });
-  });
+  document.addEventListener("htmx:load", function (event) { sizeProgressBars(event.target); });
 })();

@@ -1,19 +1,8 @@
-// Sales reports: the funnel and the forecast drawn with ECharts from json_script data.
-// No inline scripts or styles (the Content-Security-Policy forbids them).
+// Sales reports: the funnel and the forecast, drawn by guanxi/charts.js from json_script data.
 (function () {
   "use strict";
 
-  function readData(id) {
-    var element = document.getElementById(id);
-    if (!element) return null;
-    try {
-      return JSON.parse(element.textContent);
-    } catch (ignored) {
-      return null;
-    }
-  }
-
-  function funnel(data) {
+  window.Guanxi.charts.register("funnel", function (data) {
     return {
       tooltip: { trigger: "item" },
       series: [{
@@ -27,9 +16,9 @@
         })
       }]
     };
-  }
+  });
 
-  function forecast(data) {
+  window.Guanxi.charts.register("forecast", function (data) {
     return {
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       legend: { top: 0 },
@@ -40,26 +29,5 @@
         return { name: serie.name, type: "bar", data: serie.data, barMaxWidth: 32 };
       })
     };
-  }
-
-  var builders = { funnel: funnel, forecast: forecast };
-  var charts = [];
-
-  function draw() {
-    if (!window.echarts) return;
-    var data = readData("sales-chart-data");
-    if (!data) return;
-    document.querySelectorAll("[data-sales-chart]").forEach(function (element) {
-      var build = builders[element.getAttribute("data-sales-chart")];
-      if (!build) return;
-      var chart = window.echarts.init(element, null, { renderer: "svg" });
-      chart.setOption(build(data));
-      charts.push(chart);
-    });
-  }
-
-  document.addEventListener("DOMContentLoaded", draw);
-  window.addEventListener("resize", function () {
-    charts.forEach(function (chart) { chart.resize(); });
   });
 })();
