@@ -1,9 +1,11 @@
-"""The customer portal in a real browser: a contact opens a ticket, an agent replies and
-resolves it, the contact reads the reply and answers the emailed CSAT survey."""
+"""The customer portal in a real browser: a contact opens a ticket with a photo, an agent
+replies and resolves it, the contact reads the reply, downloads the photo again and answers
+the emailed CSAT survey."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,12 +42,16 @@ def test_a_contact_opens_a_ticket_reads_the_reply_and_answers_the_csat_survey(
     settings: Any,
     smtp_server: Any,
     portal_world: dict[str, Any],
+    tmp_path: Any,
 ) -> None:
     from guanxi.portal.models import SurveyResponse
     from guanxi.service.models import Ticket
     from guanxi.service.services import ticket_reply, ticket_transition
 
     settings.PUBLIC_URL = live_server.url
+    settings.MEDIA_ROOT = tmp_path / "media"
+    photo = tmp_path / "pump.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     tab.goto(f"{live_server.url}/portal/login/")
     tab.get_by_label("Email").first.fill("li.lei@example.com")
     tab.get_by_label("Password").fill(CONTACT_PASSWORD)
@@ -55,6 +61,7 @@ def test_a_contact_opens_a_ticket_reads_the_reply_and_answers_the_csat_survey(
     tab.locator("#new-ticket").click()
     tab.get_by_label("Subject").fill("The pump makes a grinding noise")
     tab.get_by_label("Describe the problem").fill("Since Monday, at full load.")
+    tab.get_by_label("Attachments").set_input_files(str(photo))
     tab.locator("#portal-ticket-form button[type=submit]").click()
     expect(tab.locator("h1")).to_contain_text("The pump makes a grinding noise")
 
@@ -68,6 +75,9 @@ def test_a_contact_opens_a_ticket_reads_the_reply_and_answers_the_csat_survey(
     tab.reload()
     expect(tab.locator("#conversation")).to_contain_text("a part is on its way")
     expect(tab.locator("#conversation")).not_to_contain_text("warranty expired")
+    with tab.expect_download() as download:
+        tab.get_by_role("link", name="pump.png").click()
+    assert Path(download.value.path()).read_bytes() == photo.read_bytes()
 
     link = None
     for _attempt in range(3):

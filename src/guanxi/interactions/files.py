@@ -13,14 +13,13 @@ import hashlib
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-
-from guanxi.interactions.models import Attachment
 
 HEAD_BYTES = 8192
 
@@ -135,7 +134,20 @@ def sniff(name: str, file: IO[bytes]) -> FileType | None:
     return file_type if head and file_type.matches(head, file) else None
 
 
-def download_response(attachment: Attachment) -> FileResponse:
+class StoredFile(Protocol):
+    """What a download needs of a stored upload (an interaction's or a ticket's attachment)."""
+
+    @property
+    def file(self) -> FieldFile: ...
+
+    @property
+    def original_name(self) -> str: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+
+def download_response(attachment: StoredFile) -> FileResponse:
     """The stored file as a download under its original name, never rendered inline.
 
     A file missing from storage (removed by hand, a lost volume) is Http404, not a crash.

@@ -330,8 +330,29 @@ def portal_ticket_messages(ticket: Any) -> list[Any]:
     return list(
         TicketMessage.objects.filter(ticket=ticket, internal=False)
         .select_related("author_user", "author_contact")
+        .prefetch_related("attachments")
         .order_by("created_at", "pk")
     )
+
+
+def _portal_files() -> Q:
+    """The files a contact sees on their ticket: those on public messages, and those on the
+    ticket itself that no agent added (sent by the contact, on the portal or by mail)."""
+    return Q(message__internal=False) | Q(message__isnull=True, uploaded_by__isnull=True)
+
+
+def portal_ticket_files(ticket: Any) -> list[Any]:
+    """The files the contact sent with the ticket itself (not with a message)."""
+    return list(ticket.attachments.filter(_portal_files(), message__isnull=True))
+
+
+def portal_attachment_get(account: PortalAccount, ticket_pk: int, pk: int) -> Any:
+    """A file the contact may see on one of the organisation's tickets; else a 404."""
+    ticket = portal_ticket_get(account, ticket_pk)
+    found = ticket.attachments.filter(_portal_files(), pk=pk).first()
+    if found is None:
+        raise Http404(_("No such record."))
+    return found
 
 
 def portal_surveys(account: PortalAccount) -> QuerySet[SurveyInvitation]:

@@ -27,6 +27,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("password/", views_portal.password_view, name="password"),
     path("tickets/new/", views_portal.ticket_create_view, name="ticket-create"),
     path("tickets/<int:pk>/", views_portal.ticket_detail_view, name="ticket-detail"),
+    path(
+        "tickets/<int:ticket_pk>/files/<int:pk>/",
+        views_portal.ticket_file_view,
+        name="ticket-file",
+    ),
     path("help/", views_portal.help_view, name="help"),
     path("help/<int:pk>/", views_portal.help_article_view, name="help-article"),
     path("help/<int:pk>/vote/", views_portal.help_vote_view, name="help-vote"),

@@ -12,7 +12,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from guanxi.core.errors import DomainError
 from guanxi.core.forms import apply_domain_error
+from guanxi.interactions.files import FILE_TYPES, download_response
 from guanxi.portal import selectors, services
 from guanxi.portal.forms import (
     LinkRequestForm,
@@ -31,7 +33,7 @@ from guanxi.portal.forms import (
 )
 from guanxi.portal.models import PortalAccount, SurveyInvitation
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 INVITED_ACCOUNT = "portal_invited_account"
 
 
@@ -44,7 +46,7 @@ def portal_login_required(view: View) -> View:
     """Let only a signed-in portal account in; others go to the portal's sign-in page."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         account = services.portal_session_account(request)
         if account is None:
             return redirect(f"{reverse('portal:login')}?next={request.path}")
@@ -172,6 +174,18 @@ def home_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _upload_limits() -> dict[str, Any]:
+    """What the file field tells the contact: the accepted types, how many files, how large."""
+    from guanxi.interactions.services import max_attachment_bytes
+    from guanxi.service.services import MAX_FILES
+
+    return {
+        "accept": ",".join(f".{extension}" for extension in FILE_TYPES),
+        "max_files": MAX_FILES,
+        "max_size": max_attachment_bytes(),
+    }
+
+
 @portal_login_required
 @require_http_methods(["GET", "POST"])
 def ticket_create_view(request: HttpRequest) -> HttpResponse:
@@ -179,13 +193,19 @@ def ticket_create_view(request: HttpRequest) -> HttpResponse:
     form = TicketForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            ticket = services.portal_ticket_open(account=account, **form.cleaned_data)
+            ticket = services.portal_ticket_open(
+                account=account, files=request.FILES.getlist("attachments"), **form.cleaned_data
+            )
         except DomainError as error:
             apply_domain_error(form, error)
         else:
             messages.success(request, _("Your request is received."))
             return redirect("portal:ticket-detail", pk=ticket.pk)
-    return render(request, "portal/ticket_form.html", {"form": form, "account": account})
+    return render(
+        request,
+        "portal/ticket_form.html",
+        {"form": form, "account": account, "uploads": _upload_limits()},
+    )
 
 
 @portal_login_required
@@ -197,7 +217,10 @@ def ticket_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.portal_ticket_reply(
-                account=account, ticket=ticket, body=form.cleaned_data["body"]
+                account=account,
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                files=request.FILES.getlist("attachments"),
             )
         except DomainError as error:
             apply_domain_error(form, error)
@@ -211,9 +234,18 @@ def ticket_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "account": account,
             "ticket": ticket,
             "conversation": selectors.portal_ticket_messages(ticket),
+            "files": selectors.portal_ticket_files(ticket),
+            "uploads": _upload_limits(),
             "form": form,
         },
     )
+
+
+@portal_login_required
+@require_GET
+def ticket_file_view(request: HttpRequest, ticket_pk: int, pk: int) -> FileResponse:
+    """A file the contact may see on one of the organisation's tickets, as a download."""
+    return download_response(selectors.portal_attachment_get(_account(request), ticket_pk, pk))
 
 
 # --- knowledge base ---------------------------------------------------------------------------

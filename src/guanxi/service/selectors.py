@@ -30,6 +30,7 @@ from guanxi.service.models import (
     InboundMailStatus,
     SlaPolicy,
     Ticket,
+    TicketAttachment,
     TicketCategory,
     TicketChange,
     TicketLink,
@@ -127,6 +128,22 @@ def ticket_get(*, actor: User, pk: int) -> Ticket:
     if ticket is None:
         raise Http404
     return ticket
+
+
+def ticket_files(*, ticket: Ticket) -> QuerySet[TicketAttachment]:
+    """The files on the ticket itself (sent when it was opened or added later), not on a
+    message."""
+    return ticket.attachments.filter(message__isnull=True)
+
+
+def attachment_get(*, actor: User, pk: int) -> TicketAttachment:
+    """A file on a ticket the actor may see (Http404 otherwise)."""
+    found = TicketAttachment.objects.filter(
+        pk=pk, ticket__in=Ticket.objects.visible_to(actor)
+    ).first()
+    if found is None:
+        raise Http404
+    return found
 
 
 def ticket_messages(*, ticket: Ticket, internal: bool = True) -> QuerySet[TicketMessage]:

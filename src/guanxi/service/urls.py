@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("new/", views.ticket_create_view, name="create"),
     path("<int:pk>/", views.ticket_detail_view, name="detail"),
     path("<int:pk>/reply/", views.ticket_reply_view, name="reply"),
+    path("attachments/<int:pk>/", views.attachment_download_view, name="attachment"),
     path("<int:pk>/status/", views.ticket_transition_view, name="transition"),
     path("<int:pk>/assign/", views.ticket_assign_view, name="assign"),
     path("customers/<int:customer_id>/tickets/", views.customer_panel_view, name="customer-panel"),

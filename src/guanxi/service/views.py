@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +25,7 @@ from guanxi.core.forms import apply_domain_error
 from guanxi.core.pagination import BadCursor, Page, keyset_page
 from guanxi.core.permissions import has_perm, require_perm
 from guanxi.customers.selectors import customer_get
+from guanxi.interactions.files import download_response
 from guanxi.service import callbacks, inbound, selectors, services
 from guanxi.service.forms import (
     CalendarDaysForm,
@@ -188,6 +189,7 @@ def _detail_context(actor: User, pk: int, reply_form: ReplyForm | None = None) -
         "ticket": ticket,
         "clocks": selectors.ticket_clocks(ticket=ticket),
         "thread": list(selectors.ticket_messages(ticket=ticket)),
+        "files": list(selectors.ticket_files(ticket=ticket)),
         "history": list(selectors.ticket_history(ticket=ticket)),
         "links": selectors.ticket_links(ticket=ticket),
         "transitions": [(s, TicketStatus(s).label) for s in ticket.allowed_transitions()],
@@ -202,6 +204,13 @@ def _detail_context(actor: User, pk: int, reply_form: ReplyForm | None = None) -
 def ticket_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _viewer(request)
     return render(request, "service/ticket_detail.html", _detail_context(actor, pk))
+
+
+@login_required
+@require_GET
+def attachment_download_view(request: HttpRequest, pk: int) -> FileResponse:
+    """A file on a visible ticket, as a download under its original name."""
+    return download_response(selectors.attachment_get(actor=_viewer(request), pk=pk))
 
 
 @login_required

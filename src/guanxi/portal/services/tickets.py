@@ -3,16 +3,25 @@ opened for the account's own organisation on the "portal" channel, a reply is th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from guanxi.portal.models import PortalAccount
 
 
 @transaction.atomic
-def portal_ticket_open(*, account: PortalAccount, subject: str, description: str) -> Any:
-    """Open a ticket for the account's organisation, with the account's contact."""
+def portal_ticket_open(
+    *,
+    account: PortalAccount,
+    subject: str,
+    description: str,
+    files: Sequence[UploadedFile] = (),
+) -> Any:
+    """Open a ticket for the account's organisation, with the account's contact and its files
+    (checked as an agent's are; one bad file refuses the request)."""
     from guanxi.service.services import ticket_open
 
     return ticket_open(
@@ -22,11 +31,14 @@ def portal_ticket_open(*, account: PortalAccount, subject: str, description: str
         subject=subject,
         description=description,
         channel="portal",
+        files=files,
     )
 
 
 @transaction.atomic
-def portal_ticket_reply(*, account: PortalAccount, ticket: Any, body: str) -> Any:
+def portal_ticket_reply(
+    *, account: PortalAccount, ticket: Any, body: str, files: Sequence[UploadedFile] = ()
+) -> Any:
     """A public reply by the account's contact on one of the organisation's tickets (the
     caller got `ticket` through `selectors.portal_ticket_get`, which checks that)."""
     from guanxi.service.services import ticket_reply
@@ -35,4 +47,4 @@ def portal_ticket_reply(*, account: PortalAccount, ticket: Any, body: str) -> An
         from django.http import Http404
 
         raise Http404
-    return ticket_reply(actor=None, ticket=ticket, body=body, contact=account.contact)
+    return ticket_reply(actor=None, ticket=ticket, body=body, contact=account.contact, files=files)

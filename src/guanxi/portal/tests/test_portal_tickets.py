@@ -152,3 +152,99 @@ def test_another_organisations_survey_is_a_404(
     page = portal_client.get(f"/portal/my-surveys/{invitation.pk}/")
 
     assert page.status_code == 404
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@pytest.fixture
+def media(settings: Any, tmp_path: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path
+
+
+def _file(name: str, content: bytes) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def test_a_contact_sends_files_with_a_request_and_a_reply_and_downloads_them(
+    portal_client: Client, account: PortalAccount, media: None
+) -> None:
+    from guanxi.service.models import Ticket, TicketAttachment
+
+    portal_client.post(
+        "/portal/tickets/new/",
+        {"subject": "屏幕报错", "description": "见截图。", "attachments": [_file("报错.png", PNG)]},
+    )
+    ticket = Ticket.objects.get()
+    portal_client.post(
+        f"/portal/tickets/{ticket.pk}/",
+        {"body": "补充日志。", "attachments": [_file("日志.txt", "错误 42\n".encode())]},
+    )
+
+    sent, log = TicketAttachment.objects.order_by("pk")
+    page = portal_client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+    download = portal_client.get(f"/portal/tickets/{ticket.pk}/files/{sent.pk}/")
+
+    assert (sent.message_id, sent.uploaded_by_id) == (None, None)
+    assert log.message is not None
+    assert log.message.author_contact_id == account.contact_id
+    assert f'href="/portal/tickets/{ticket.pk}/files/{sent.pk}/"' in page
+    assert f'href="/portal/tickets/{ticket.pk}/files/{log.pk}/"' in page
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PNG  # type: ignore[attr-defined]
+    assert download["Content-Disposition"].startswith("attachment;")
+
+
+def test_files_on_internal_notes_and_on_other_organisations_tickets_stay_hidden(
+    portal_client: Client,
+    org: tuple[Any, Any],
+    other_org: tuple[Any, Any],
+    agent: Any,
+    open_ticket: Any,
+    media: None,
+) -> None:
+    from guanxi.service.services import attachments_add, ticket_reply
+
+    ticket = open_ticket(*org, "发票")
+    invoice = _file("发票.pdf", b"%PDF-1")
+    ticket_reply(actor=agent, ticket=ticket, body="发票已重开", files=[invoice])
+    ticket_reply(
+        actor=agent, ticket=ticket, body="内部", internal=True, files=[_file("内部.txt", b"x")]
+    )
+    attachments_add(actor=agent, ticket=ticket, files=[_file("核对表.txt", b"y")])
+    foreign = open_ticket(*other_org, "北方物流")
+    attachments_add(actor=agent, ticket=foreign, files=[_file("北方.txt", b"z")])
+    public, internal, added = ticket.attachments.order_by("pk")
+    theirs = foreign.attachments.get()
+
+    page = portal_client.get(f"/portal/tickets/{ticket.pk}/").content.decode()
+
+    def status(ticket_pk: int, pk: int) -> int:
+        return portal_client.get(f"/portal/tickets/{ticket_pk}/files/{pk}/").status_code
+
+    assert "发票.pdf" in page
+    assert "内部.txt" not in page
+    assert "核对表.txt" not in page  # added by an agent to the ticket, not sent to the contact
+    assert status(ticket.pk, public.pk) == 200
+    assert status(ticket.pk, internal.pk) == 404
+    assert status(ticket.pk, added.pk) == 404
+    assert status(foreign.pk, theirs.pk) == 404
+    assert status(ticket.pk, theirs.pk) == 404
+
+
+def test_a_request_with_a_disguised_file_is_refused_and_nothing_is_opened(
+    portal_client: Client, media: None
+) -> None:
+    from guanxi.service.models import Ticket, TicketAttachment
+
+    response = portal_client.post(
+        "/portal/tickets/new/",
+        {"subject": "发票", "description": "附件", "attachments": [_file("发票.pdf", b"MZ\x90")]},
+    )
+
+    assert response.status_code == 200
+    assert "发票.pdf" in response.content.decode()
+    assert not Ticket.objects.exists()
+    assert not TicketAttachment.objects.exists()

@@ -11,6 +11,8 @@ from guanxi.interactions.models import Interaction
 from guanxi.service import services
 from guanxi.service.models import CalendarDay, Callback, Ticket
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
 
 def test_the_queue_shows_my_tickets_in_a_fixed_number_of_queries(
     client: Client, agent: Any, customer: Any, django_assert_max_num_queries: Any
@@ -207,3 +209,54 @@ def test_bulk_actions_from_the_queue_return_to_the_queue_not_a_foreign_site(
     ticket.refresh_from_db()
     assert response["Location"] == "/service/"
     assert ticket.assignee == agent2
+
+
+def test_the_ticket_page_lists_every_file_and_an_agent_downloads_one(
+    client: Client, agent: Any, customer: Any, settings: Any, tmp_path: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    sent_with_ticket = SimpleUploadedFile("报错截图.png", PNG, content_type="image/png")
+    ticket = services.ticket_open(
+        actor=agent, customer=customer, subject="打印机", description="", files=[sent_with_ticket]
+    )
+    services.ticket_reply(
+        actor=agent,
+        ticket=ticket,
+        body="日志见附件",
+        internal=True,
+        files=[SimpleUploadedFile("debug.txt", "第一行\n".encode(), content_type="text/plain")],
+    )
+    client.force_login(agent)
+
+    page = client.get(f"/service/{ticket.pk}/").content.decode()
+    first, second = ticket.attachments.order_by("pk")
+    download = client.get(f"/service/attachments/{first.pk}/")
+
+    assert "报错截图.png" in page  # on the ticket itself, not on a message
+    assert f'href="/service/attachments/{second.pk}/"' in page
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PNG  # type: ignore[attr-defined]
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["Content-Type"] == "image/png"
+
+
+def test_a_file_on_a_ticket_the_agent_cannot_see_is_a_404(
+    client: Client, agent: Any, outsider: Any, customer: Any, settings: Any, tmp_path: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    ticket = services.ticket_open(
+        actor=agent,
+        customer=customer,
+        subject="合同",
+        description="",
+        files=[SimpleUploadedFile("合同.pdf", b"%PDF-1.4 x", content_type="application/pdf")],
+    )
+    client.force_login(outsider)
+
+    response = client.get(f"/service/attachments/{ticket.attachments.get().pk}/")
+
+    assert response.status_code == 404
