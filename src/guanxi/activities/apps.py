@@ -12,6 +12,12 @@ class ActivitiesConfig(AppConfig):
 
         # Every signed-in user has a day, tasks and notifications of their own: no permission.
         # Giving tasks to others and editing theirs needs sales.create / sales.edit (services).
-        register(NavItem("my-day", _("My day"), "activities:my-day", "", "sun"))
-        register(NavItem("tasks", _("Tasks"), "activities:tasks", "", "check2-square"))
-        register(NavItem("calendar", _("Calendar"), "activities:calendar", "", "calendar3"))
+        register(NavItem("my-day", _("My day"), "activities:my-day", "", "sun", section="work"))
+        register(
+            NavItem("tasks", _("Tasks"), "activities:tasks", "", "check2-square", section="work")
+        )
+        register(
+            NavItem(
+                "calendar", _("Calendar"), "activities:calendar", "", "calendar3", section="work"
+            )
+        )

@@ -10,7 +10,23 @@ class CommerceConfig(AppConfig):
     def ready(self) -> None:
         from guanxi.core.navigation import NavItem, register
 
-        register(NavItem("orders", _("Orders"), "commerce:orders", "commerce.view", "receipt"))
         register(
-            NavItem("products", _("Products"), "commerce:products", "commerce.view", "box-seam")
+            NavItem(
+                "orders",
+                _("Orders"),
+                "commerce:orders",
+                "commerce.view",
+                "receipt",
+                section="customers",
+            )
+        )
+        register(
+            NavItem(
+                "products",
+                _("Products"),
+                "commerce:products",
+                "commerce.view",
+                "box-seam",
+                section="customers",
+            )
         )

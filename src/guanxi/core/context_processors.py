@@ -6,15 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from guanxi.core.navigation import items_for
+from guanxi.core.navigation import bar_for
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "nav_admin_items": []}
-    items = items_for(user)
-    return {
-        "nav_items": [item for item in items if item["section"] == "main"],
-        "nav_admin_items": [item for item in items if item["section"] == "admin"],
-    }
+        return {"nav_bar": []}
+    return {"nav_bar": bar_for(user, request.path)}

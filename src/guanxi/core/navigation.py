@@ -1,4 +1,9 @@
-"""The navigation registry: each built domain adds its entries in its AppConfig.ready."""
+"""The navigation registry: each built domain adds its entries in its AppConfig.ready.
+
+An entry sits in one of the menus below (its `section`), or, with section "main", is a link
+of its own in the bar. Menus keep the bar to a handful of words in either language: with one
+link per page it overflowed a laptop's screen.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.permissions import has_perm
+
+MAIN = "main"
+ADMIN = "admin"
+# key: (label, icon); the bar shows them in the order their first entry was registered, the
+# administration menu last.
+MENUS: dict[str, tuple[Any, str]] = {
+    "customers": (_("Customers"), "people"),
+    "sales": (_("Sales"), "graph-up-arrow"),
+    "work": (_("My work"), "sun"),
+    "service": (_("Service"), "headset"),
+    ADMIN: (_("Administration"), "gear"),
+}
 
 
 @dataclass(frozen=True)
@@ -17,13 +35,15 @@ class NavItem:
     url_name: str
     permission: str
     icon: str
-    section: str = "main"
+    section: str = MAIN  # a key of MENUS, or MAIN for a link of its own
 
 
 _items: list[NavItem] = []
 
 
 def register(item: NavItem) -> None:
+    if item.section != MAIN and item.section not in MENUS:
+        raise ValueError(f"navigation entry {item.key}: no menu {item.section!r}")
     if all(existing.key != item.key for existing in _items):
         _items.append(item)
 
@@ -48,3 +68,31 @@ def items_for(user: Any) -> list[dict[str, Any]]:
             }
         )
     return visible
+
+
+def bar_for(user: Any, path: str) -> list[dict[str, Any]]:
+    """The bar: links of their own and menus, in registration order, administration last.
+
+    Each entry has the menu's key, label and icon (none for a link of its own), its `items`
+    and whether it holds the current page (`active`): the entry whose address is the longest
+    start of `path`. A menu with a single entry the user may open is shown as that link.
+    """
+    items = items_for(user)
+    current = max(
+        (item["url"] for item in items if path == item["url"] or path.startswith(item["url"])),
+        key=len,
+        default=None,
+    )
+    entries: dict[str, dict[str, Any]] = {}
+    for item in items:
+        item["active"] = item["url"] == current
+        key = item["key"] if item["section"] == MAIN else item["section"]
+        if key not in entries:
+            label, icon = MENUS.get(item["section"], (item["label"], item["icon"]))
+            entries[key] = {"key": key, "label": label, "icon": icon, "items": []}
+        entries[key]["items"].append(item)
+    bar = sorted(entries.values(), key=lambda entry: entry["key"] == ADMIN)
+    for entry in bar:
+        entry["active"] = any(item["active"] for item in entry["items"])
+        entry["menu"] = len(entry["items"]) > 1
+    return bar

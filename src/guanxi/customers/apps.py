@@ -10,7 +10,16 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from guanxi.core.navigation import NavItem, register
 
-        register(NavItem("customers", _("Customers"), "customers:list", "customers.view", "people"))
+        register(
+            NavItem(
+                "customers",
+                _("Customers"),
+                "customers:list",
+                "customers.view",
+                "people",
+                section="customers",
+            )
+        )
         register(
             NavItem(
                 "custom-fields",

@@ -11,8 +11,22 @@ class GradingConfig(AppConfig):
         from guanxi.core.navigation import NavItem, register
 
         register(
-            NavItem("grading", _("Grading"), "grading:schemes", "grading.view", "bar-chart-steps")
+            NavItem(
+                "grading",
+                _("Grading"),
+                "grading:schemes",
+                "grading.view",
+                "bar-chart-steps",
+                section="customers",
+            )
         )
         register(
-            NavItem("follow-ups", _("Follow-ups"), "grading:follow-ups", "customers.view", "alarm")
+            NavItem(
+                "follow-ups",
+                _("Follow-ups"),
+                "grading:follow-ups",
+                "customers.view",
+                "alarm",
+                section="customers",
+            )
         )

@@ -10,8 +10,12 @@ class LeadsConfig(AppConfig):
     def ready(self) -> None:
         from guanxi.core.navigation import NavItem, register
 
-        register(NavItem("leads", _("Leads"), "leads:list", "sales.view", "person-plus"))
-        register(NavItem("pool", _("Public pool"), "leads:pool", "sales.view", "water"))
+        register(
+            NavItem("leads", _("Leads"), "leads:list", "sales.view", "person-plus", section="sales")
+        )
+        register(
+            NavItem("pool", _("Public pool"), "leads:pool", "sales.view", "water", section="sales")
+        )
         register(
             NavItem(
                 "lead-forms", _("Web forms"), "leads:forms", "sales.admin", "ui-checks", "admin"

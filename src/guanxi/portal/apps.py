@@ -14,8 +14,22 @@ class PortalConfig(AppConfig):
 
         events.subscribe("ticket.resolved", tasks.on_ticket_resolved)
         register(
-            NavItem("knowledge", _("Knowledge base"), "portal:articles", "service.view", "book")
+            NavItem(
+                "knowledge",
+                _("Knowledge base"),
+                "portal:articles",
+                "service.view",
+                "book",
+                section="service",
+            )
         )
         register(
-            NavItem("surveys", _("Surveys"), "portal:surveys", "service.view", "clipboard-check")
+            NavItem(
+                "surveys",
+                _("Surveys"),
+                "portal:surveys",
+                "service.view",
+                "clipboard-check",
+                section="service",
+            )
         )

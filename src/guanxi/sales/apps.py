@@ -10,12 +10,30 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         from guanxi.core.navigation import NavItem, register
 
-        register(NavItem("pipeline", _("Pipeline"), "sales:board", "sales.view", "kanban"))
         register(
-            NavItem("opportunities", _("Opportunities"), "sales:list", "sales.view", "briefcase")
+            NavItem(
+                "pipeline", _("Pipeline"), "sales:board", "sales.view", "kanban", section="sales"
+            )
         )
         register(
-            NavItem("sales-reports", _("Sales reports"), "sales:reports", "sales.view", "graph-up")
+            NavItem(
+                "opportunities",
+                _("Opportunities"),
+                "sales:list",
+                "sales.view",
+                "briefcase",
+                section="sales",
+            )
+        )
+        register(
+            NavItem(
+                "sales-reports",
+                _("Sales reports"),
+                "sales:reports",
+                "sales.view",
+                "graph-up",
+                section="sales",
+            )
         )
         register(
             NavItem(

@@ -12,10 +12,24 @@ class ServiceConfig(AppConfig):
         from guanxi.service import callbacks  # noqa: F401 - subscribes to ticket.resolved
 
         register(
-            NavItem("tickets", _("Tickets"), "service:queue", "service.view", "life-preserver")
+            NavItem(
+                "tickets",
+                _("Tickets"),
+                "service:queue",
+                "service.view",
+                "life-preserver",
+                section="service",
+            )
         )
         register(
-            NavItem("callbacks", _("Callbacks"), "service:callbacks", "service.view", "telephone")
+            NavItem(
+                "callbacks",
+                _("Callbacks"),
+                "service:callbacks",
+                "service.view",
+                "telephone",
+                section="service",
+            )
         )
         register(
             NavItem(

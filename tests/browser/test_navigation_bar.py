@@ -1,0 +1,40 @@
+"""The navigation bar on a laptop's screen: every menu fits on one line in either language,
+and a page is reached through its menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.support import PageProblems
+
+pytestmark = pytest.mark.browser
+
+
+def _fits_on_one_line(tab: Page) -> None:
+    bar = tab.locator("nav.navbar").bounding_box()
+    user_menu = tab.locator("#user-menu").bounding_box()
+    assert bar is not None
+    assert user_menu is not None
+    assert bar["height"] < 70  # one row of links, not two or three
+    assert user_menu["x"] + user_menu["width"] <= 1280  # the last entry is on the screen
+
+
+def test_the_bar_fits_a_laptop_screen_and_leads_to_a_page_through_its_menu(
+    signed_in: Page, live_server: Any, problems: PageProblems
+) -> None:
+    tab = signed_in
+    _fits_on_one_line(tab)
+
+    tab.locator('[data-nav-menu="sales"]').click()
+    tab.locator('[data-nav="sales-reports"]').click()
+
+    expect(tab).to_have_url(f"{live_server.url}/sales/reports/")
+    expect(tab.locator('[data-nav-menu="sales"]')).to_have_class("nav-link dropdown-toggle active")
+
+    tab.locator("#language-select").select_option(label="简体中文")
+    expect(tab.locator('[data-nav-menu="sales"]')).to_have_text("销售")
+    _fits_on_one_line(tab)
+    assert (problems.page_errors, problems.csp_violations) == ([], [])
