@@ -3,6 +3,7 @@ and a page is reached through its menu."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -28,13 +29,13 @@ def test_the_bar_fits_a_laptop_screen_and_leads_to_a_page_through_its_menu(
     tab = signed_in
     _fits_on_one_line(tab)
 
-    tab.locator('[data-nav-menu="sales"]').click()
-    tab.locator('[data-nav="sales-reports"]').click()
+    tab.locator('[data-nav-menu="work"]').click()
+    tab.locator('[data-nav="tasks"]').click()
 
-    expect(tab).to_have_url(f"{live_server.url}/sales/reports/")
-    expect(tab.locator('[data-nav-menu="sales"]')).to_have_class("nav-link dropdown-toggle active")
+    expect(tab).to_have_url(f"{live_server.url}/activities/tasks/")
+    expect(tab.locator('[data-nav-menu="work"]')).to_have_class(re.compile(r"\bactive\b"))
 
     tab.locator("#language-select").select_option(label="简体中文")
-    expect(tab.locator('[data-nav-menu="sales"]')).to_have_text("销售")
+    expect(tab.locator('[data-nav-menu="work"]')).to_have_text("我的工作")
     _fits_on_one_line(tab)
     assert (problems.page_errors, problems.csp_violations) == ([], [])

@@ -69,7 +69,7 @@ def test_a_menu_with_one_page_for_the_user_is_a_plain_link(
     assert _shape(bar) == [("dashboard", ["dashboard"]), ("work", ["tasks"])]
     assert [entry["menu"] for entry in bar] == [False, False]
     assert 'data-nav-menu="' not in page
-    assert 'class="nav-link" href="/activities/tasks/" data-nav="tasks"' in page
+    assert 'class="nav-link text-nowrap" href="/activities/tasks/" data-nav="tasks"' in page
 
 
 def test_an_entry_in_an_unknown_menu_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,9 +82,9 @@ def test_an_entry_in_an_unknown_menu_is_refused(monkeypatch: pytest.MonkeyPatch)
 def test_the_page_shows_the_menus_with_their_pages(client: Client, admin_user: Any) -> None:
     client.force_login(admin_user)
 
-    page = client.get("/sales/reports/").content.decode()
+    page = client.get("/activities/tasks/").content.decode()
 
     assert page.count('data-nav-menu="') == 5
-    assert 'data-nav-menu="sales"' in page
-    assert 'class="dropdown-item active" href="/sales/reports/" data-nav="sales-reports"' in page
+    assert 'class="nav-link dropdown-toggle text-nowrap active"' in page
+    assert 'class="dropdown-item active" href="/activities/tasks/" data-nav="tasks"' in page
     assert 'data-nav="dashboard"' in page
