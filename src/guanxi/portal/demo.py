@@ -174,17 +174,23 @@ def load(*, force: bool = False) -> list[str]:
         name="上门服务评价 On-site service",
         kind="custom",
         questions=[
-            {"kind": "rating", "text": "总体满意度 Overall satisfaction", "is_overall": True},
-            {"kind": "rating", "text": "工程师准时到达 Engineer on time"},
-            {"kind": "rating", "text": "一次修复 Fixed first time"},
-            {"kind": "rating", "text": "服务态度 Courtesy"},
+            {
+                "kind": "rating",
+                "text": "总体满意度",
+                "text_en": "Overall satisfaction",
+                "is_overall": True,
+            },
+            {"kind": "rating", "text": "工程师准时到达", "text_en": "Engineer on time"},
+            {"kind": "rating", "text": "一次修复", "text_en": "Fixed first time"},
+            {"kind": "rating", "text": "服务态度", "text_en": "Courtesy"},
             {
                 "kind": "choice",
-                "text": "预约方式 How you booked",
+                "text": "预约方式",
+                "text_en": "How you booked",
                 "choices": ["电话 Phone", "门户 Portal", "微信 WeChat"],
                 "is_required": False,
             },
-            {"kind": "text", "text": "建议 Suggestions", "is_required": False},
+            {"kind": "text", "text": "建议", "text_en": "Suggestions", "is_required": False},
         ],
     )
     customers = list(Customer.objects.exclude(status=CustomerStatus.MERGED).order_by("pk")[:200])

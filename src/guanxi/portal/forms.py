@@ -57,8 +57,9 @@ class SurveyForm(StyledFormMixin, forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_(
-            "One per line: kind | question | choices separated by commas. Kinds: rating, nps, "
-            "choice, text. Put * before the overall question. Empty: the standard questions."
+            "One per line: kind | question | choices separated by commas | the question in "
+            "English, shown to English readers (optional). Kinds: rating, nps, choice, text. "
+            "Put * before the overall question. Empty: the standard questions, in both languages."
         ),
     )
 
@@ -73,7 +74,8 @@ class SurveyForm(StyledFormMixin, forms.Form):
                 {
                     "kind": kind,
                     "text": parts[1] if len(parts) > 1 else "",
-                    "choices": parts[2].split(",") if len(parts) > 2 else [],
+                    "choices": parts[2].split(",") if len(parts) > 2 and parts[2] else [],
+                    "text_en": parts[3] if len(parts) > 3 else "",
                     "is_overall": parts[0].startswith("*"),
                     "is_required": kind != QuestionKind.TEXT,
                 }

@@ -170,6 +170,8 @@ class Question(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     kind = models.CharField(_("kind"), max_length=8, choices=QuestionKind.choices)
     text = models.CharField(_("question"), max_length=300)
+    # Shown instead of `text` to readers of English when given (`text` is then the Chinese).
+    text_en = models.CharField(_("question in English"), max_length=300, blank=True)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     is_required = models.BooleanField(_("required"), default=True)
     is_overall = models.BooleanField(_("overall score"), default=False)
@@ -180,6 +182,14 @@ class Question(models.Model):
         ordering: ClassVar[list[str]] = ["position", "pk"]
 
     def __str__(self) -> str:
+        return self.text
+
+    @property
+    def shown(self) -> str:
+        """The question in the reader's language: its English text for a reader of English
+        when it has one, else the text as written."""
+        if self.text_en and (translation.get_language() or "").startswith("en"):
+            return self.text_en
         return self.text
 
     @property

@@ -79,6 +79,7 @@ class VoteOut(Schema):
 class QuestionIn(InputSchema):
     kind: str
     text: str = Field(max_length=300)
+    text_en: str = Field("", max_length=300, description="The question for English readers.")
     choices: list[str] = Field(default_factory=list, max_length=20)
     is_required: bool = True
     is_overall: bool = False
@@ -89,6 +90,7 @@ class QuestionOut(Schema):
     position: int
     kind: str
     text: str
+    text_en: str
     choices: list[str]
     is_required: bool
     is_overall: bool

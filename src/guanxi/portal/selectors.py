@@ -296,7 +296,7 @@ def survey_drivers(survey: Survey, *, scope: Q | None = None) -> list[Driver]:
     ]
     ranked = key_drivers([matrix[rid] for rid in complete], [scores[rid] for rid in complete])
     return [
-        Driver(drivers[index].pk, drivers[index].text, r, beta, len(complete))
+        Driver(drivers[index].pk, drivers[index].shown, r, beta, len(complete))
         for index, r, beta in ranked
     ]
 

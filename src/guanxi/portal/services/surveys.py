@@ -52,6 +52,15 @@ class LinkUsed(LinkRefused):
 
 
 def _default_questions(kind: str) -> list[dict[str, Any]]:
+    """The standard questions, each in Chinese and in English."""
+    with translation.override("zh-hans"):
+        chinese = _standard_questions(kind)
+    with translation.override("en"):
+        english = _standard_questions(kind)
+    return [{**row, "text_en": other["text"]} for row, other in zip(chinese, english, strict=True)]
+
+
+def _standard_questions(kind: str) -> list[dict[str, Any]]:
     if kind == SurveyKind.NPS:
         return [
             {
@@ -109,6 +118,7 @@ def survey_create(
     for index, row in enumerate(rows):
         question_kind = str(row.get("kind", ""))
         text = str(row.get("text", "")).strip()
+        text_en = str(row.get("text_en", "") or "").strip()
         choices = [
             str(choice).strip() for choice in row.get("choices") or [] if str(choice).strip()
         ]
@@ -135,6 +145,7 @@ def survey_create(
                 position=index,
                 kind=question_kind,
                 text=text[:300],
+                text_en=text_en[:300],
                 choices=choices,
                 is_required=bool(row.get("is_required", True)),
                 is_overall=bool(row.get("is_overall", False)),

@@ -20,7 +20,7 @@ def test_the_api_creates_a_questionnaire_and_reports_its_results(
             "name": "安装回访",
             "kind": "custom",
             "questions": [
-                {"kind": "rating", "text": "总体", "is_overall": True},
+                {"kind": "rating", "text": "总体", "text_en": "Overall", "is_overall": True},
                 {"kind": "choice", "text": "渠道", "choices": ["电话", "门户"]},
             ],
         },
@@ -38,6 +38,10 @@ def test_the_api_creates_a_questionnaire_and_reports_its_results(
 
     assert created.status_code == 201
     assert [q["kind"] for q in created.json()["questions"]] == ["rating", "choice"]
+    assert [(q["text"], q["text_en"]) for q in created.json()["questions"]] == [
+        ("总体", "Overall"),
+        ("渠道", ""),
+    ]
     assert results.json()["response_rate"] == 50.0
     assert results.json()["csat_percent"] == 100.0
     assert results.json()["nps"] is None
@@ -186,3 +190,25 @@ def test_the_customer_panel_of_a_foreign_customer_is_a_404(
     panel = client.get(f"/portal/customers/{org[0].pk}/panel/")
 
     assert panel.status_code == 404
+
+
+def test_a_question_line_may_give_the_question_in_english(client: Client, agent: Any) -> None:
+    client.force_login(agent)
+
+    client.post(
+        "/portal/surveys/",
+        {
+            "name": "上门服务",
+            "kind": "custom",
+            "link_days": "10",
+            "questions": "*rating | 总体满意度 | | Overall satisfaction\n"
+            "choice | 预约方式 | 电话, 门户 | How you booked\ntext | 建议",
+        },
+    )
+
+    questions = Survey.objects.get().questions.order_by("position")
+    assert [(q.text, q.text_en, q.choices) for q in questions] == [
+        ("总体满意度", "Overall satisfaction", []),
+        ("预约方式", "How you booked", ["电话", "门户"]),
+        ("建议", "", []),
+    ]

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from guanxi.core import events
 from guanxi.core.errors import DomainError
@@ -386,3 +387,38 @@ def test_the_survey_results_page_explains_the_key_driver_method(
 
     assert page.status_code == 200
     assert "Pearson correlation" in page.content.decode()
+
+
+def test_the_standard_questions_are_written_in_both_languages(db: Any) -> None:
+    from django.utils import translation
+
+    survey = services.survey_create(actor=None, name="NPS", kind="nps")
+
+    overall = survey.questions.get(is_overall=True)
+    with translation.override("zh-hans"):
+        chinese = _("How likely are you to recommend us to a friend or colleague?")
+    assert overall.text_en == "How likely are you to recommend us to a friend or colleague?"
+    assert (overall.text, overall.text != overall.text_en) == (chinese, True)
+
+
+def test_the_survey_page_asks_each_reader_in_their_language(
+    org: tuple[Any, Any], invite: Invite
+) -> None:
+    survey = services.survey_create(
+        actor=None,
+        name="上门服务",
+        kind="custom",
+        questions=[
+            {"kind": "rating", "text": "工程师准时到达", "text_en": "Engineer on time"},
+            {"kind": "text", "text": "建议", "is_required": False},
+        ],
+    )
+    _invitation, token = invite(survey, org[0])
+
+    english = Client(headers={"accept-language": "en"}).get(f"/portal/s/{token}/")
+    chinese = Client(headers={"accept-language": "zh-hans"}).get(f"/portal/s/{token}/")
+
+    assert "Engineer on time" in english.content.decode()
+    assert "工程师准时到达" not in english.content.decode()
+    assert "工程师准时到达" in chinese.content.decode()
+    assert "建议" in english.content.decode()  # no English text: shown as written
