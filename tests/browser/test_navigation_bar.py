@@ -1,5 +1,5 @@
-"""The navigation bar on a laptop's screen: every menu fits on one line in either language,
-and a page is reached through its menu."""
+"""The first screen on a laptop: the dashboard's panels load their figures, every menu of the
+bar fits on one line in either language, and a page is reached through its menu."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def test_the_bar_fits_a_laptop_screen_and_leads_to_a_page_through_its_menu(
     signed_in: Page, live_server: Any, problems: PageProblems
 ) -> None:
     tab = signed_in
+    expect(tab.locator('[data-panel="my-day"] [data-figure="overdue"]')).to_have_text("0")
+    expect(tab.locator('[data-panel="pipeline"] [data-figure="open-count"]')).to_have_text("0")
+    expect(tab.locator('[data-panel="tickets"] [data-figure="mine"]')).to_have_text("0")
     _fits_on_one_line(tab)
 
     tab.locator('[data-nav-menu="work"]').click()

@@ -8,6 +8,8 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Activities")
 
     def ready(self) -> None:
+        from guanxi.core.dashboard import DashboardPanel
+        from guanxi.core.dashboard import register as register_panel
         from guanxi.core.navigation import NavItem, register
 
         # Every signed-in user has a day, tasks and notifications of their own: no permission.
@@ -21,3 +23,4 @@ class ActivitiesConfig(AppConfig):
                 "calendar", _("Calendar"), "activities:calendar", "", "calendar3", section="work"
             )
         )
+        register_panel(DashboardPanel("my-day", "activities:dashboard-panel", ""))

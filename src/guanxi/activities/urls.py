@@ -6,6 +6,7 @@ app_name = "activities"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.my_day_view, name="my-day"),
+    path("dashboard-panel/", views.dashboard_panel_view, name="dashboard-panel"),
     path("quick-add/", views.quick_add_view, name="quick-add"),
     path("tasks/", views.task_list_view, name="tasks"),
     path("tasks/new/", views.task_create_view, name="task-create"),

@@ -8,7 +8,11 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
+        from guanxi.core.dashboard import DashboardPanel
+        from guanxi.core.dashboard import register as register_panel
         from guanxi.core.navigation import NavItem, register
+
+        register_panel(DashboardPanel("pipeline", "sales:dashboard-panel", "sales.view"))
 
         register(
             NavItem(

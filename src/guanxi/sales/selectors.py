@@ -76,6 +76,31 @@ def opportunity_base(*, actor: User) -> QuerySet[Opportunity]:
     return Opportunity.objects.visible_to(actor)
 
 
+def dashboard_figures(*, actor: User, today: dt.date | None = None) -> dict[str, Any]:
+    """The actor's open deals (count, amount) and those expected to close this month, in one
+    aggregate over the deals they may see."""
+    today = today or timezone.localdate()
+    month = today.replace(day=1)
+    next_month = (month + dt.timedelta(days=32)).replace(day=1)
+    closing = Q(expected_close__gte=month, expected_close__lt=next_month)
+    figures = (
+        opportunity_base(actor=actor)
+        .filter(status=OpportunityStatus.OPEN)
+        .aggregate(
+            open_count=Count("pk"),
+            open_amount=Sum("amount"),
+            closing_count=Count("pk", filter=closing),
+            closing_amount=Sum("amount", filter=closing),
+        )
+    )
+    return {
+        "open_count": figures["open_count"],
+        "open_amount": _money(figures["open_amount"]),
+        "closing_count": figures["closing_count"],
+        "closing_amount": _money(figures["closing_amount"]),
+    }
+
+
 @dataclass
 class OpportunityFilters:
     pipeline_id: int | None = None

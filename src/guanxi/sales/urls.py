@@ -45,6 +45,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("quotes/<int:pk>/print/", views.quote_print_view, name="quote-print"),
     path("quotes/<int:pk>/<slug:action>/", views.quote_action_view, name="quote-action"),
     path("reports/", views.reports_view, name="reports"),
+    path("dashboard-panel/", views.dashboard_panel_view, name="dashboard-panel"),
     path("targets/", views.target_save_view, name="target-save"),
     path("pipelines/", views.pipeline_admin_view, name="pipelines"),
     path("pipelines/<int:pk>/", views.pipeline_admin_view, name="pipeline-admin"),

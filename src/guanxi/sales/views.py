@@ -564,6 +564,14 @@ def _chart_data(funnel: dict[str, Any], forecast: list[Any]) -> dict[str, Any]:
 
 @login_required
 @require_GET
+def dashboard_panel_view(request: HttpRequest) -> HttpResponse:
+    """The dashboard's panel: the actor's open deals and those closing this month."""
+    figures = selectors.dashboard_figures(actor=_viewer(request))
+    return render(request, "sales/dashboard_panel.html", figures)
+
+
+@login_required
+@require_GET
 def reports_view(request: HttpRequest) -> HttpResponse:
     """Funnel, weighted forecast, win/loss and the targets leaderboard on one page."""
     actor = _viewer(request)

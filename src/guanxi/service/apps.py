@@ -8,8 +8,12 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self) -> None:
+        from guanxi.core.dashboard import DashboardPanel
+        from guanxi.core.dashboard import register as register_panel
         from guanxi.core.navigation import NavItem, register
         from guanxi.service import callbacks  # noqa: F401 - subscribes to ticket.resolved
+
+        register_panel(DashboardPanel("tickets", "service:dashboard-panel", "service.view"))
 
         register(
             NavItem(

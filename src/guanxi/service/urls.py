@@ -6,6 +6,7 @@ app_name = "service"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.queue_view, name="queue"),
+    path("dashboard-panel/", views.dashboard_panel_view, name="dashboard-panel"),
     path("bulk/", views.bulk_view, name="bulk"),
     path("availability/<int:pk>/", views.availability_view, name="availability"),
     path("new/", views.ticket_create_view, name="create"),

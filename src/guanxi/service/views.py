@@ -72,6 +72,20 @@ def _viewer(request: HttpRequest) -> User:
 
 @login_required
 @require_GET
+def dashboard_panel_view(request: HttpRequest) -> HttpResponse:
+    """The dashboard's panel: the actor's open tickets, those breaching soon, the unassigned."""
+    actor = _viewer(request)
+    counts = {
+        queue: selectors.ticket_list(
+            actor=actor, filters=selectors.TicketFilters(queue=queue)
+        ).count()
+        for queue in ("mine", "breach_soon", "unassigned")
+    }
+    return render(request, "service/dashboard_panel.html", {"counts": counts})
+
+
+@login_required
+@require_GET
 def queue_view(request: HttpRequest) -> HttpResponse:
     actor = _viewer(request)
     params = request.GET

@@ -1,0 +1,40 @@
+"""The dashboard's panels: each built domain registers the figures it shows first, as an HTML
+fragment at its own address that the dashboard loads (no domain renders another's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+
+from guanxi.core.permissions import has_perm
+
+
+@dataclass(frozen=True)
+class DashboardPanel:
+    key: str
+    url_name: str
+    permission: str  # "" for every signed-in user
+
+
+_panels: list[DashboardPanel] = []
+
+
+def register(panel: DashboardPanel) -> None:
+    if all(existing.key != panel.key for existing in _panels):
+        _panels.append(panel)
+
+
+def panels_for(user: Any) -> list[dict[str, str]]:
+    """The panels the user may see, in registration order, with their addresses."""
+    visible = []
+    for panel in _panels:
+        if panel.permission and not has_perm(user, panel.permission):
+            continue
+        try:
+            url = reverse(panel.url_name)
+        except NoReverseMatch:
+            continue
+        visible.append({"key": panel.key, "url": url})
+    return visible
