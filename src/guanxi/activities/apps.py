@@ -23,4 +23,4 @@ class ActivitiesConfig(AppConfig):
                 "calendar", _("Calendar"), "activities:calendar", "", "calendar3", section="work"
             )
         )
-        register_panel(DashboardPanel("my-day", "activities:dashboard-panel", ""))
+        register_panel(DashboardPanel("my-day", "activities:dashboard-panel", "", order=10))

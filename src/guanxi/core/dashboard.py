@@ -16,6 +16,7 @@ class DashboardPanel:
     key: str
     url_name: str
     permission: str  # "" for every signed-in user
+    order: int = 100  # lower first: what the user must do today before the figures
 
 
 _panels: list[DashboardPanel] = []
@@ -27,9 +28,9 @@ def register(panel: DashboardPanel) -> None:
 
 
 def panels_for(user: Any) -> list[dict[str, str]]:
-    """The panels the user may see, in registration order, with their addresses."""
+    """The panels the user may see, by their order, with their addresses."""
     visible = []
-    for panel in _panels:
+    for panel in sorted(_panels, key=lambda panel: panel.order):
         if panel.permission and not has_perm(user, panel.permission):
             continue
         try:

@@ -12,7 +12,7 @@ class SalesConfig(AppConfig):
         from guanxi.core.dashboard import register as register_panel
         from guanxi.core.navigation import NavItem, register
 
-        register_panel(DashboardPanel("pipeline", "sales:dashboard-panel", "sales.view"))
+        register_panel(DashboardPanel("pipeline", "sales:dashboard-panel", "sales.view", order=20))
 
         register(
             NavItem(

@@ -13,7 +13,9 @@ class ServiceConfig(AppConfig):
         from guanxi.core.navigation import NavItem, register
         from guanxi.service import callbacks  # noqa: F401 - subscribes to ticket.resolved
 
-        register_panel(DashboardPanel("tickets", "service:dashboard-panel", "service.view"))
+        register_panel(
+            DashboardPanel("tickets", "service:dashboard-panel", "service.view", order=30)
+        )
 
         register(
             NavItem(

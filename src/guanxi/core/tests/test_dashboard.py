@@ -24,7 +24,7 @@ def test_each_user_gets_the_panels_of_the_domains_they_work_in(
 
     page = client.get("/").content.decode()
 
-    assert [panel["key"] for panel in panels_for(rep)] == ["pipeline", "my-day", "tickets"]
+    assert [panel["key"] for panel in panels_for(rep)] == ["my-day", "pipeline", "tickets"]
     assert [panel["key"] for panel in panels_for(agent)] == ["my-day", "tickets"]
     assert [panel["key"] for panel in panels_for(marketer)] == ["my-day"]
     assert 'id="panel-pipeline" hx-get="/sales/dashboard-panel/" hx-trigger="load"' in page
