@@ -6,9 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import NoReverseMatch, reverse
-
-from guanxi.core.permissions import has_perm
+from guanxi.core.navigation import address_for
 
 
 @dataclass(frozen=True)
@@ -31,11 +29,7 @@ def panels_for(user: Any) -> list[dict[str, str]]:
     """The panels the user may see, by their order, with their addresses."""
     visible = []
     for panel in sorted(_panels, key=lambda panel: panel.order):
-        if panel.permission and not has_perm(user, panel.permission):
-            continue
-        try:
-            url = reverse(panel.url_name)
-        except NoReverseMatch:
-            continue
-        visible.append({"key": panel.key, "url": url})
+        url = address_for(user, panel.permission, panel.url_name)
+        if url is not None:
+            visible.append({"key": panel.key, "url": url})
     return visible

@@ -48,15 +48,23 @@ def register(item: NavItem) -> None:
         _items.append(item)
 
 
+def address_for(user: Any, permission: str, url_name: str) -> str | None:
+    """The address of a page the user may open ("" permission: every user); None when they
+    may not, or when the domain that serves it is not installed."""
+    if permission and not has_perm(user, permission):
+        return None
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
 def items_for(user: Any) -> list[dict[str, Any]]:
     """The entries the user may open, with resolved URLs; unbuilt ones never appear."""
     visible = []
     for item in _items:
-        if item.permission and not has_perm(user, item.permission):
-            continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:
+        url = address_for(user, item.permission, item.url_name)
+        if url is None:
             continue
         visible.append(
             {
