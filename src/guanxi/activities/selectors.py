@@ -166,30 +166,42 @@ class MyDay:
     limit: int
 
 
-def my_day(*, actor: User, today: dt.date | None = None, limit: int = 100) -> MyDay:
+def _my_day_sets(actor: User, today: dt.date) -> tuple[QuerySet[Task], QuerySet[Task], Any]:
     """The actor's open tasks due before today (overdue) and today, and the grading
-    follow-ups due by today that they own. Three queries."""
+    follow-ups due by today that they own."""
     from guanxi.grading import selectors as grading
 
-    today = today or timezone.localdate()
     start, end = day_bounds(today)
-    mine = Task.objects.filter(owner=actor, status=Status.OPEN).select_related(
-        "customer", "owner", "related_type"
+    mine = Task.objects.filter(owner=actor, status=Status.OPEN)
+    return (
+        mine.filter(due_at__lt=start),
+        mine.filter(due_at__gte=start, due_at__lt=end),
+        grading.follow_up_list(actor=actor, owner_id=actor.pk, overdue_only=True, today=today),
     )
-    overdue = list(mine.filter(due_at__lt=start).order_by("due_at", "pk")[:limit])
-    due_today = list(
-        mine.filter(due_at__gte=start, due_at__lt=end).order_by("due_at", "priority_rank", "pk")[
-            :limit
-        ]
-    )
-    follow_ups = list(
-        grading.follow_up_list(actor=actor, owner_id=actor.pk, overdue_only=True, today=today)[
-            :limit
-        ]
-    )
+
+
+def my_day(*, actor: User, today: dt.date | None = None, limit: int = 100) -> MyDay:
+    """The actor's overdue and today's tasks and their follow-ups due (see _my_day_sets), the
+    first `limit` of each. Three queries."""
+    today = today or timezone.localdate()
+    overdue, due_today, follow_ups = _my_day_sets(actor, today)
+    joined = ("customer", "owner", "related_type")
     return MyDay(
-        today=today, overdue=overdue, due_today=due_today, follow_ups=follow_ups, limit=limit
+        today=today,
+        overdue=list(overdue.select_related(*joined).order_by("due_at", "pk")[:limit]),
+        due_today=list(
+            due_today.select_related(*joined).order_by("due_at", "priority_rank", "pk")[:limit]
+        ),
+        follow_ups=list(follow_ups[:limit]),
+        limit=limit,
     )
+
+
+def my_day_counts(*, actor: User, today: dt.date | None = None) -> dict[str, int]:
+    """How many tasks `my_day` lists as overdue and due today, and follow-ups due. Three
+    counts."""
+    sets = _my_day_sets(actor, today or timezone.localdate())
+    return dict(zip(("overdue", "due_today", "follow_ups"), (s.count() for s in sets), strict=True))
 
 
 def calendar_tasks(

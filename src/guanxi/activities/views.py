@@ -544,17 +544,5 @@ def customer_tasks_view(request: HttpRequest, pk: int) -> HttpResponse:
 def dashboard_panel_view(request: HttpRequest) -> HttpResponse:
     """The dashboard's panel: how many of the actor's tasks are overdue and due today, and how
     many follow-ups their customers' tiers ask for."""
-    day = selectors.my_day(actor=page_actor(request))
-
-    def shown(rows: list[Any]) -> str:
-        return f"{day.limit}+" if len(rows) >= day.limit else str(len(rows))
-
-    return render(
-        request,
-        "activities/dashboard_panel.html",
-        {
-            "overdue": shown(day.overdue),
-            "due_today": shown(day.due_today),
-            "follow_ups": shown(day.follow_ups),
-        },
-    )
+    counts = selectors.my_day_counts(actor=page_actor(request))
+    return render(request, "activities/dashboard_panel.html", counts)

@@ -80,8 +80,8 @@ def dashboard_figures(*, actor: User, today: dt.date | None = None) -> dict[str,
     """The actor's open deals (count, amount) and those expected to close this month, in one
     aggregate over the deals they may see."""
     today = today or timezone.localdate()
-    month = today.replace(day=1)
-    next_month = (month + dt.timedelta(days=32)).replace(day=1)
+    month = _period_start(today, "month")
+    next_month = _period_start(month + dt.timedelta(days=32), "month")
     closing = Q(expected_close__gte=month, expected_close__lt=next_month)
     figures = (
         opportunity_base(actor=actor)
